@@ -1,0 +1,26 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+
+function packageVersion(name: string): string {
+  // Walk up from the entry point: nact's package.json is not reachable through its exports.
+  let dir = dirname(require.resolve(name));
+  while (dir !== dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === name) return pkg.version ?? '?';
+    }
+    dir = dirname(dir);
+  }
+  return '?';
+}
+
+/** One line naming what the figures were measured on, for the README. */
+export function describeMachine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return (
+    `${availableParallelism()} cores (nproc) of ${cpu}, Node ${process.version}, ` +
+    `xstate ${packageVersion('xstate')}, nact ${packageVersion('nact')}`
+  );
+}

@@ -1,0 +1,33 @@
+/** An opaque handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = unknown;
+
+/**
+ * The actor system's only source of time. Everything that waits (actor timers, ask timeouts, backoff, stop
+ * timeouts) goes through it, so a simulated clock makes the whole system run on virtual time.
+ *
+ * @example
+ * ```ts
+ * const clock = new SimulatedClock();
+ * const system = createActorSystem({ name: 'test', clock });
+ * clock.advance(1000); // fires every timer due in the next second, in order
+ * ```
+ */
+export interface Clock {
+  /** Milliseconds; only differences matter. */
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The real clock: `Date.now()` and Node's timers. Timers are unref'd so a forgotten one never holds the process. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(callback, delayMs) {
+    const t = setTimeout(callback, Math.max(0, delayMs));
+    t.unref?.();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
