@@ -11,7 +11,9 @@ export interface ThroughputPlan {
   step: number;
   /** Builds a fresh trial doing `n` units of work. */
   trial(n: number): Trial;
+  /** Fewest samples taken; short samples get more, up to `maxSamples`, to tame their noise. */
   samples?: number;
+  maxSamples?: number;
   /** Wall time a sample should take at most. */
   sampleMs?: number;
 }
@@ -33,10 +35,11 @@ function roundToStep(n: number, step: number): number {
 /**
  * Probes with doubling sizes (which doubles as JIT warm-up) to estimate the rate, sizes the
  * samples so none takes longer than `sampleMs`, re-estimates from one warm-up run at that size
- * (probes run cold and underestimate), then reports the median rate in units per second.
+ * (probes run cold and underestimate), then reports the median rate in units per second. Samples
+ * much shorter than `sampleMs` are taken more often, so every case spends about the same time.
  */
 export async function measureThroughput(plan: ThroughputPlan): Promise<Measurement> {
-  const { nominal, step, samples = 5, sampleMs = 400 } = plan;
+  const { nominal, step, samples = 5, maxSamples = 15, sampleMs = 400 } = plan;
   const sizeFor = (n: number, elapsed: number): number =>
     Math.min(nominal, roundToStep((n / elapsed) * sampleMs, step));
   let n = roundToStep(nominal / 256, step);
@@ -46,8 +49,12 @@ export async function measureThroughput(plan: ThroughputPlan): Promise<Measureme
     elapsed = await timeTrial(plan, n);
   }
   n = sizeFor(n, elapsed);
-  n = Math.max(n, sizeFor(n, await timeTrial(plan, n)));
+  const warmN = n;
+  const warmUp = await timeTrial(plan, warmN);
+  n = Math.max(warmN, sizeFor(warmN, warmUp));
+  const expectedMs = (warmUp * n) / warmN;
+  const count = Math.min(maxSamples, Math.max(samples, Math.ceil((samples * sampleMs) / expectedMs)));
   const rates: number[] = [];
-  for (let i = 0; i < samples; i++) rates.push((n / (await timeTrial(plan, n))) * 1000);
+  for (let i = 0; i < count; i++) rates.push((n / (await timeTrial(plan, n))) * 1000);
   return { value: median(rates), samples: rates, n };
 }

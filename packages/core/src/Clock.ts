@@ -19,13 +19,14 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock: `Date.now()` and Node's timers. Timers are unref'd so a forgotten one never holds the process. */
+/**
+ * The real clock: `Date.now()` and Node's timers. Pending timers keep the process alive, as a pending restart
+ * or a ticking actor should; `terminate()` cancels every timer the system owns.
+ */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout(callback, delayMs) {
-    const t = setTimeout(callback, Math.max(0, delayMs));
-    t.unref?.();
-    return t;
+    return setTimeout(callback, Math.max(0, delayMs));
   },
   clearTimeout(handle) {
     clearTimeout(handle as NodeJS.Timeout);
