@@ -58,12 +58,14 @@ async function main(): Promise<void> {
 
   system.spawn(shop, {
     name: 'shop',
-    supervisorStrategy: SupervisorStrategy.oneForOne().withLimit(5, 10_000).withBackoff({ minMs: 200, maxMs: 2000 }),
+    supervisorStrategy: SupervisorStrategy.oneForOne()
+      .withLimit(5, 10_000)
+      .withBackoff({ minMs: 200, maxMs: 2000 }),
   });
 
   let found: ActorRef<CashierMsg> | undefined;
   while (!found) {
-    const listing = await ask(system.receptionist, (replyTo) => Receptionist.find(CashierKey, replyTo));
+    const listing = await ask(system.receptionist, Receptionist.find(CashierKey));
     found = listing.services[0];
   }
   const till = found;

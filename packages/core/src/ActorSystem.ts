@@ -165,7 +165,8 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
   }
 
   spawn<M>(behavior: Behavior<M>, options?: SpawnOptions | string): ActorRef<M> {
-    this.checkAlive();
+    // Refused from the moment terminate() is called: a new top-level actor would only be stopped at once.
+    if (this.terminating) throw new SystemTerminatedError(this.name);
     return this.userGuardian.spawnChild(behavior, options, 0);
   }
 
@@ -268,7 +269,12 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
       }
       return;
     }
-    this.writeLog('error', guardian, `failure of ${child.path} reached the root; terminating the system`, error);
+    this.writeLog(
+      'error',
+      guardian,
+      `failure of ${child.path} reached the root; terminating the system`,
+      error,
+    );
     void this.terminate();
   }
 

@@ -86,9 +86,12 @@ export type SystemEvent =
   | RootFailureEvent;
 
 export type SystemEventType = SystemEvent['type'];
-export type EventOf<T extends SystemEventType | '*'> = T extends '*' ? SystemEvent : Extract<SystemEvent, { type: T }>;
+export type EventOf<T extends SystemEventType | '*'> = T extends '*'
+  ? SystemEvent
+  : Extract<SystemEvent, { type: T }>;
 
-type Listener = (event: SystemEvent) => void;
+/** One subscription; the same function subscribed twice is two subscriptions. */
+type Listener = { readonly fn: (event: SystemEvent) => void };
 
 /**
  * The system's publish/subscribe bus for lifecycle, supervision, dead-letter and log events. Publishing to a
@@ -102,27 +105,31 @@ type Listener = (event: SystemEvent) => void;
  */
 export class EventStream {
   private readonly byType = new Map<string, Set<Listener>>();
+  /** Listeners per type, plus '*': read on every spawn and dead letter, so a plain object, not the map. */
+  private readonly counts: Record<string, number> = Object.create(null);
   private all = 0;
 
   /** Calls `listener` for every event of `type` (or of every type, with `'*'`). Returns the unsubscribe function. */
   subscribe<T extends SystemEventType | '*'>(type: T, listener: (event: EventOf<T>) => void): () => void {
     let set = this.byType.get(type);
     if (!set) this.byType.set(type, (set = new Set()));
-    const l = listener as Listener;
+    const l: Listener = { fn: listener as (event: SystemEvent) => void };
     set.add(l);
+    this.counts[type] = (this.counts[type] ?? 0) + 1;
     if (type === '*') this.all++;
     let active = true;
     return () => {
       if (!active) return;
       active = false;
       set.delete(l);
+      this.counts[type]--;
       if (type === '*') this.all--;
     };
   }
 
   /** Whether anyone listens to `type`; lets publishers skip building events nobody reads. */
   wants(type: SystemEventType): boolean {
-    return this.all > 0 || (this.byType.get(type)?.size ?? 0) > 0;
+    return this.all > 0 || this.counts[type] > 0;
   }
 
   publish(event: SystemEvent): void {
@@ -134,7 +141,7 @@ export class EventStream {
     if (!set || set.size === 0) return;
     for (const listener of set) {
       try {
-        listener(event);
+        listener.fn(event);
       } catch (e) {
         // A broken subscriber must not break the publisher (often the dispatcher); it is reported, not hidden.
         console.error('troupe: event stream subscriber threw', e);

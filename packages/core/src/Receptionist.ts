@@ -31,11 +31,43 @@ export interface Registered<M> {
 }
 
 export type ReceptionistCommand =
-  | { readonly type: 'register'; readonly key: ServiceKey<any>; readonly service: ActorRef<any>; readonly replyTo?: ActorRef<Registered<any>> }
-  | { readonly type: 'deregister'; readonly key: ServiceKey<any>; readonly service: ActorRef<any>; readonly replyTo?: ActorRef<Registered<any>> }
+  | {
+      readonly type: 'register';
+      readonly key: ServiceKey<any>;
+      readonly service: ActorRef<any>;
+      readonly replyTo?: ActorRef<Registered<any>>;
+    }
+  | {
+      readonly type: 'deregister';
+      readonly key: ServiceKey<any>;
+      readonly service: ActorRef<any>;
+      readonly replyTo?: ActorRef<Registered<any>>;
+    }
   | { readonly type: 'find'; readonly key: ServiceKey<any>; readonly replyTo: ActorRef<Listing<any>> }
   | { readonly type: 'subscribe'; readonly key: ServiceKey<any>; readonly subscriber: ActorRef<Listing<any>> }
-  | { readonly type: 'unsubscribe'; readonly key: ServiceKey<any>; readonly subscriber: ActorRef<Listing<any>> };
+  | {
+      readonly type: 'unsubscribe';
+      readonly key: ServiceKey<any>;
+      readonly subscriber: ActorRef<Listing<any>>;
+    };
+
+/**
+ * With a reply-to, the find command; without, a builder for `ask` that lets it infer the listing's type.
+ *
+ * @example
+ * ```ts
+ * const listing = await ask(system.receptionist, Receptionist.find(PingService)); // Listing<Ping>
+ * ```
+ */
+function find<M>(key: ServiceKey<M>): (replyTo: ActorRef<Listing<M>>) => ReceptionistCommand;
+function find<M>(key: ServiceKey<M>, replyTo: ActorRef<Listing<M>>): ReceptionistCommand;
+function find<M>(
+  key: ServiceKey<M>,
+  replyTo?: ActorRef<Listing<M>>,
+): ReceptionistCommand | ((replyTo: ActorRef<Listing<M>>) => ReceptionistCommand) {
+  if (replyTo === undefined) return (r) => ({ type: 'find', key, replyTo: r });
+  return { type: 'find', key, replyTo };
+}
 
 /**
  * Builders for receptionist commands, typed so that a key and its actors agree.
@@ -43,20 +75,26 @@ export type ReceptionistCommand =
  * @example
  * ```ts
  * system.receptionist.tell(Receptionist.register(PingService, pinger));
- * const { services } = await ask(system.receptionist, (r) => Receptionist.find(PingService, r));
+ * const { services } = await ask(system.receptionist, Receptionist.find(PingService));
  * ctx.system.receptionist.tell(Receptionist.subscribe(PingService, ctx.self)); // Listing on every change
  * ```
  */
 export const Receptionist = {
-  register<M>(key: ServiceKey<M>, service: ActorRef<M>, replyTo?: ActorRef<Registered<M>>): ReceptionistCommand {
+  register<M>(
+    key: ServiceKey<M>,
+    service: ActorRef<M>,
+    replyTo?: ActorRef<Registered<M>>,
+  ): ReceptionistCommand {
     return { type: 'register', key, service, replyTo };
   },
-  deregister<M>(key: ServiceKey<M>, service: ActorRef<M>, replyTo?: ActorRef<Registered<M>>): ReceptionistCommand {
+  deregister<M>(
+    key: ServiceKey<M>,
+    service: ActorRef<M>,
+    replyTo?: ActorRef<Registered<M>>,
+  ): ReceptionistCommand {
     return { type: 'deregister', key, service, replyTo };
   },
-  find<M>(key: ServiceKey<M>, replyTo: ActorRef<Listing<M>>): ReceptionistCommand {
-    return { type: 'find', key, replyTo };
-  },
+  find,
   /** The subscriber gets the current listing at once, then a new one at every change. */
   subscribe<M>(key: ServiceKey<M>, subscriber: ActorRef<Listing<M>>): ReceptionistCommand {
     return { type: 'subscribe', key, subscriber };
@@ -83,7 +121,10 @@ export function localReceptionist(): Behavior<Internal> {
       if (!e) services.set(key.id, (e = { key, refs: new Set() }));
       return e;
     };
-    const listing = (key: ServiceKey<any>): Listing<any> => ({ key, services: [...(services.get(key.id)?.refs ?? [])] });
+    const listing = (key: ServiceKey<any>): Listing<any> => ({
+      key,
+      services: [...(services.get(key.id)?.refs ?? [])],
+    });
     const notify = (key: ServiceKey<any>) => {
       const subs = subscribers.get(key.id);
       if (!subs || subs.size === 0) return;

@@ -33,7 +33,12 @@ export class SimulatedClock implements Clock {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const timer: SimTimer = { at: this.time + Math.max(0, delayMs), seq: this.seq++, callback, cancelled: false };
+    const timer: SimTimer = {
+      at: this.time + Math.max(0, delayMs),
+      seq: this.seq++,
+      callback,
+      cancelled: false,
+    };
     this.push(timer);
     return timer;
   }

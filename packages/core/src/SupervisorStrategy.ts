@@ -32,7 +32,8 @@ export interface BackoffOptions {
  * Akka classic's default decider: a failure in `setup` stops the child (restarting would fail the same way),
  * anything else restarts it.
  */
-export const defaultDecider: Decider = (error) => (error instanceof ActorInitializationError ? 'stop' : 'restart');
+export const defaultDecider: Decider = (error) =>
+  error instanceof ActorInitializationError ? 'stop' : 'restart';
 
 /**
  * How an actor supervises its children: an immutable value, changed with `with*` methods that return a copy.
@@ -88,7 +89,9 @@ export class SupervisorStrategy {
   withBackoff(options: BackoffOptions): SupervisorStrategy {
     const { minMs, maxMs, randomFactor = 0.2, resetAfterMs = maxMs } = options;
     if (!(minMs >= 0) || !(maxMs >= minMs) || !(randomFactor >= 0) || !(resetAfterMs >= 0)) {
-      throw new InvalidArgumentError('withBackoff needs 0 <= minMs <= maxMs, randomFactor >= 0, resetAfterMs >= 0');
+      throw new InvalidArgumentError(
+        'withBackoff needs 0 <= minMs <= maxMs, randomFactor >= 0, resetAfterMs >= 0',
+      );
     }
     return new SupervisorStrategy(this.kind, this.decider, this.maxRestarts, this.withinMs, {
       minMs,

@@ -1,4 +1,9 @@
-import { InvalidArgumentError, AskTimeoutError, RecipientTerminatedError, SystemTerminatedError } from './ActorError';
+import {
+  InvalidArgumentError,
+  AskTimeoutError,
+  RecipientTerminatedError,
+  SystemTerminatedError,
+} from './ActorError';
 import type { ActorRef } from './ActorRef';
 import { systemOf, type ActorSystemImpl } from './ActorSystem';
 import { ActorCell } from './internal/ActorCell';
@@ -34,7 +39,10 @@ class AskRef<Res> implements InternalRef<Res> {
 
   start(timeoutMs: number, target: string): void {
     this.sys.temps.add(this);
-    this.timer = this.sys.clock.setTimeout(() => this.abort(new AskTimeoutError(target, timeoutMs)), timeoutMs);
+    this.timer = this.sys.clock.setTimeout(
+      () => this.abort(new AskTimeoutError(target, timeoutMs)),
+      timeoutMs,
+    );
   }
 
   tell(message: Res): void {

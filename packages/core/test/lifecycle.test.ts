@@ -98,10 +98,17 @@ describe('starting and stopping a tree', () => {
     let names: string[] = [];
     const parent = system.spawn(
       setup<M>((ctx) => {
-        ctx.spawn(receive<never>(() => undefined), 'kid');
+        ctx.spawn(
+          receive<never>(() => undefined),
+          'kid',
+        );
         return receive<M>((_c, m) => {
           if (m.type === 'kill') ctx.stop(ctx.child('kid')!);
-          if (m.type === 'respawn') ctx.spawn(receive<never>(() => undefined), 'kid');
+          if (m.type === 'respawn')
+            ctx.spawn(
+              receive<never>(() => undefined),
+              'kid',
+            );
           if (m.type === 'list') names = ctx.children.map((c) => c.name);
         });
       }),

@@ -2,6 +2,7 @@ import {
   ActorInitializationError,
   type ActorRef,
   type Behavior,
+  type Decider,
   PostStop,
   PreRestart,
   receive,
@@ -16,7 +17,11 @@ import { testSystem } from './testSystem';
 class Boom extends Error {}
 class Minor extends Error {}
 
-type Cmd = { type: 'inc' } | { type: 'fail'; error?: Error } | { type: 'get'; replyTo: ActorRef<number> } | { type: 'stop' };
+type Cmd =
+  | { type: 'inc' }
+  | { type: 'fail'; error?: Error }
+  | { type: 'get'; replyTo: ActorRef<number> }
+  | { type: 'stop' };
 
 /** A counter that records its lifecycle in `log` under `name`. */
 function counter(name: string, log: string[]): Behavior<Cmd> {
@@ -81,7 +86,10 @@ async function spawnFamily(
 
 describe('supervision directives', () => {
   it('resumes a child with its state kept when the decider says resume', async () => {
-    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(() => 'resume'), ['a']);
+    const { t, log, kids } = await spawnFamily(
+      SupervisorStrategy.oneForOne(() => 'resume'),
+      ['a'],
+    );
     const a = kids.get('a')!;
     a.tell({ type: 'inc' });
     a.tell({ type: 'fail' });
@@ -116,7 +124,10 @@ describe('supervision directives', () => {
   });
 
   it('stops a child when the decider says stop, and its queued messages become dead letters', async () => {
-    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(() => 'stop'), ['a']);
+    const { t, log, kids } = await spawnFamily(
+      SupervisorStrategy.oneForOne(() => 'stop'),
+      ['a'],
+    );
     const a = kids.get('a')!;
     a.tell({ type: 'fail' });
     a.tell({ type: 'inc' });
@@ -124,12 +135,16 @@ describe('supervision directives', () => {
     expect(log).toEqual(['a:PostStop']);
     expect(t.eventsOf('actor-stopped').map((e) => e.ref)).toEqual([a]);
     expect(t.eventsOf('dead-letter')).toEqual([
-      expect.objectContaining({ recipient: '/user/sup/a', reason: 'recipient-terminated', message: { type: 'inc' } }),
+      expect.objectContaining({
+        recipient: '/user/sup/a',
+        reason: 'recipient-terminated',
+        message: { type: 'inc' },
+      }),
     ]);
   });
 
   it('chooses the directive from the error', async () => {
-    const decider = (e: unknown) => (e instanceof Minor ? 'resume' : 'restart') as const;
+    const decider: Decider = (e) => (e instanceof Minor ? 'resume' : 'restart');
     const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(decider), ['a']);
     const a = kids.get('a')!;
     a.tell({ type: 'inc' });
@@ -180,8 +195,16 @@ describe('supervision strategies', () => {
     log.length = 0;
     kids.get('b')!.tell({ type: 'fail' });
     await t.settle();
-    expect(log.filter((l) => l.endsWith('PreRestart')).sort()).toEqual(['a:PreRestart', 'b:PreRestart', 'c:PreRestart']);
-    expect(log.filter((l) => l.endsWith('start') && !l.includes('Pre')).sort()).toEqual(['a:start', 'b:start', 'c:start']);
+    expect(log.filter((l) => l.endsWith('PreRestart')).sort()).toEqual([
+      'a:PreRestart',
+      'b:PreRestart',
+      'c:PreRestart',
+    ]);
+    expect(log.filter((l) => l.endsWith('start') && !l.includes('Pre')).sort()).toEqual([
+      'a:start',
+      'b:start',
+      'c:start',
+    ]);
     // All state is fresh: one more inc counts from 1 everywhere.
     log.length = 0;
     for (const k of kids.values()) k.tell({ type: 'inc' });
@@ -209,7 +232,9 @@ describe('supervision strategies', () => {
 
 describe('restart types', () => {
   it('restarts a permanent child that stops by itself, keeping its ref', async () => {
-    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(), ['a'], { restart: 'permanent' });
+    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(), ['a'], {
+      restart: 'permanent',
+    });
     const a = kids.get('a')!;
     a.tell({ type: 'stop' });
     await t.settle();
@@ -221,7 +246,9 @@ describe('restart types', () => {
   });
 
   it('does not restart a transient child that stops by itself, but does after a failure', async () => {
-    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(), ['a', 'b'], { restart: 'transient' });
+    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(), ['a', 'b'], {
+      restart: 'transient',
+    });
     kids.get('a')!.tell({ type: 'fail' });
     kids.get('b')!.tell({ type: 'stop' });
     await t.settle();
@@ -230,7 +257,9 @@ describe('restart types', () => {
   });
 
   it('stops a temporary child instead of restarting it', async () => {
-    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(), ['a'], { restart: 'temporary' });
+    const { t, log, kids } = await spawnFamily(SupervisorStrategy.oneForOne(), ['a'], {
+      restart: 'temporary',
+    });
     kids.get('a')!.tell({ type: 'fail' });
     await t.settle();
     expect(log).toEqual(['a:PostStop']);
@@ -342,7 +371,11 @@ describe('restart with backoff', () => {
   });
 
   it('adds seeded jitter of at most randomFactor × delay', async () => {
-    const strategy = SupervisorStrategy.oneForOne().withBackoff({ minMs: 100, maxMs: 1000, randomFactor: 0.5 });
+    const strategy = SupervisorStrategy.oneForOne().withBackoff({
+      minMs: 100,
+      maxMs: 1000,
+      randomFactor: 0.5,
+    });
     const { t, kids } = await spawnFamily(strategy, ['a']);
     kids.get('a')!.tell({ type: 'fail' });
     await t.settle();
@@ -432,7 +465,14 @@ describe('escalation', () => {
       '/user/top/mid',
     ]);
     // mid restarts: its subtree stops bottom-up, then starts afresh top-down.
-    expect(log).toEqual(['mid:PreRestart', 'leaf:PostStop', 'low:PostStop', 'mid:start', 'low:start', 'leaf:start']);
+    expect(log).toEqual([
+      'mid:PreRestart',
+      'leaf:PostStop',
+      'low:PostStop',
+      'mid:start',
+      'low:start',
+      'leaf:start',
+    ]);
     expect(leaf).not.toBe(firstLeaf);
     expect(leaf.path).toBe(firstLeaf.path);
   });
@@ -510,7 +550,10 @@ describe('failures in the lifecycle', () => {
 
   it('treats a rejected async setup like a crash inside setup', async () => {
     const t = testSystem();
-    t.system.spawn(setup<Cmd>(async () => Promise.reject(new Boom('async setup'))), 'broken');
+    t.system.spawn(
+      setup<Cmd>(async () => Promise.reject(new Boom('async setup'))),
+      'broken',
+    );
     await t.settle();
     expect(t.eventsOf('supervision')[0].error).toBeInstanceOf(ActorInitializationError);
   });
@@ -581,13 +624,21 @@ describe('failures in the lifecycle', () => {
     ref.tell({ type: 'fail' });
     await t.settle();
     expect(t.eventsOf('actor-restarted').map((e) => e.ref)).toEqual([ref]);
-    expect(t.eventsOf('log').filter((e) => e.level === 'error').map((e) => e.data)).toContainEqual(expect.any(Minor));
+    expect(
+      t
+        .eventsOf('log')
+        .filter((e) => e.level === 'error')
+        .map((e) => e.data),
+    ).toContainEqual(expect.any(Minor));
   });
 });
 
 describe('supervision events', () => {
   it('publishes every decision with supervisor, child, error, directive and strategy', async () => {
-    const { t, kids } = await spawnFamily(SupervisorStrategy.restForOne(() => 'restart'), ['a', 'b']);
+    const { t, kids } = await spawnFamily(
+      SupervisorStrategy.restForOne(() => 'restart'),
+      ['a', 'b'],
+    );
     kids.get('a')!.tell({ type: 'fail' });
     await t.settle();
     expect(t.eventsOf('supervision')).toEqual([

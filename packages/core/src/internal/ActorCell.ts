@@ -1,10 +1,4 @@
-import type {
-  ActorContext,
-  Logger,
-  SpawnOptions,
-  StashBuffer,
-  TimerScheduler,
-} from '../ActorContext';
+import type { ActorContext, Logger, SpawnOptions, StashBuffer, TimerScheduler } from '../ActorContext';
 import {
   ActorInitializationError,
   ActorNameTakenError,
@@ -54,6 +48,8 @@ const TEMPORARY = 128;
 /** Stopped on request (parent, system, graceful stop): a permanent child stopped this way is not restarted. */
 const STOP_REQUESTED = 256;
 const GUARDIAN = 512;
+/** In its parent's list of children (cleared once the parent has seen it terminate). */
+const LINKED = 1024;
 
 /** A permanent child that stopped by itself: restarted by its supervisor without asking the decider. */
 const NORMAL_EXIT = Symbol('normal-exit');
@@ -69,11 +65,14 @@ const NO_MESSAGE = Symbol('no-message');
 
 /** Children of one actor, in start order; allocated only for actors that have children. */
 class Children {
-  readonly all = new Set<ActorCell>();
+  /** A doubly linked list through the cells' sibling fields: O(1) add and remove, no hashing, start order kept. */
+  first: ActorCell | null = null;
+  last: ActorCell | null = null;
+  size = 0;
   named: Map<string, ActorCell> | null = null;
   /** Times of recent restarts, for the restart budget. */
   restartTimes: number[] | null = null;
-  /** While stopping or restarting: children still to stop, next first; and the one being stopped. */
+  /** While stopping or restarting: children still to stop, next last (popped); and the one being stopped. */
   stopQueue: ActorCell[] | null = null;
   stopping: ActorCell | null = null;
 }
@@ -86,6 +85,8 @@ class CellExt {
   stash: StashBufferImpl<any> | null = null;
   log: Logger | null = null;
   capacity = Infinity;
+  /** User messages in the queue; kept only for a bounded mailbox. */
+  queued = 0;
   dropOldest = false;
   stashCapacity = 1000;
   strategy: SupervisorStrategy | null = null;
@@ -112,6 +113,8 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   private userQ: Deque<unknown> | null = null;
   private kids: Children | null = null;
   private ext: CellExt | null = null;
+  private prevSibling: ActorCell | null = null;
+  private nextSibling: ActorCell | null = null;
 
   constructor(
     readonly sys: SystemInternals,
@@ -148,12 +151,17 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     }
     const q = this.userQ ?? (this.userQ = new Deque());
     const ext = this.ext;
-    if (ext !== null && q.length >= ext.capacity) {
-      if (!ext.dropOldest) {
-        this.sys.deadLetter(this.path, message, 'mailbox-full');
-        return;
+    if (ext !== null && ext.capacity !== Infinity) {
+      // The bound counts user messages only: internal items (timer ticks, Terminated notices) are never dropped.
+      if (ext.queued >= ext.capacity) {
+        if (!ext.dropOldest) {
+          this.sys.deadLetter(this.path, message, 'mailbox-full');
+          return;
+        }
+        this.sys.deadLetter(this.path, q.removeFirst(isUserMessage), 'dropped-oldest');
+        ext.queued--;
       }
-      this.sys.deadLetter(this.path, q.shift(), 'dropped-oldest');
+      ext.queued++;
     }
     q.push(message);
     if ((f & (SCHEDULED | SUSPENDED | BUSY | STATUS)) === 0) {
@@ -222,7 +230,9 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
       const uq = this.userQ;
       if (uq === null || uq.length === 0 || n >= budget) break;
       n++;
-      this.invoke(uq.shift());
+      const m = uq.shift();
+      if (this.ext !== null && this.ext.capacity !== Infinity && !(m instanceof Envelope)) this.ext.queued--;
+      this.invoke(m);
     }
     return n;
   }
@@ -295,22 +305,29 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     if (next !== undefined) this.afterHandler(next, message);
   }
 
-  private afterHandler(next: Next<M>, message: unknown): void {
+  /** `watchee`: the handler was a `Terminated` signal's, for which `unhandled` means a death pact. */
+  private afterHandler(next: Next<M>, message: unknown, watchee?: InternalRef): void {
     if (next === undefined) return;
     if ((next as any)._tag === undefined) {
       if (typeof (next as any).then === 'function') {
-        this.awaitNext(next as Promise<Behavior<M> | void>, false, message);
+        this.awaitNext(next as Promise<Behavior<M> | void>, false, message, watchee);
         return;
       }
       this.fail(new InvalidBehaviorError('a handler returned something that is not a behaviour'));
       return;
     }
-    if ((next as Behavior<M>)._tag === Tag.Unhandled) this.publishUnhandled(message);
-    else this.become(next as Behavior<M>, false);
+    if ((next as Behavior<M>)._tag !== Tag.Unhandled) this.become(next as Behavior<M>, false);
+    else if (watchee) this.fail(new DeathPactError(watchee.path));
+    else this.publishUnhandled(message);
   }
 
   /** The promise holds the mailbox until it settles; system messages still flow. */
-  private awaitNext(p: Promise<Behavior<M> | void>, initial: boolean, message: unknown): void {
+  private awaitNext(
+    p: Promise<Behavior<M> | void>,
+    initial: boolean,
+    message: unknown,
+    watchee?: InternalRef,
+  ): void {
     this.flags |= BUSY;
     const gen = this.gen;
     p.then(
@@ -318,7 +335,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
         if (gen !== this.gen) return;
         this.flags &= ~BUSY;
         if (initial) this.become(next, true);
-        else this.afterHandler(next, message);
+        else this.afterHandler(next, message, watchee);
         this.wake();
       },
       (error) => {
@@ -360,11 +377,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
           this.fail(e);
           return;
         }
-        if (next !== undefined && (next as any)._tag === Tag.Unhandled) {
-          this.fail(new DeathPactError(ref.path));
-          return;
-        }
-        this.afterHandler(next, undefined);
+        this.afterHandler(next, undefined, ref);
         return;
       }
       case EnvelopeKind.Stop:
@@ -379,7 +392,12 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
 
   private publishUnhandled(message: unknown): void {
     if (this.sys.events.wants('unhandled')) {
-      this.sys.events.publish({ type: 'unhandled', recipient: this, message, timestamp: this.sys.clock.now() });
+      this.sys.events.publish({
+        type: 'unhandled',
+        recipient: this,
+        message,
+        timestamp: this.sys.clock.now(),
+      });
     }
   }
 
@@ -398,7 +416,12 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   }
 
   private reportSignalError(signal: Signal, error: unknown): void {
-    this.sys.writeLog('error', this.path, `${signal.type} handler threw; the actor goes on with its lifecycle`, error);
+    this.sys.writeLog(
+      'error',
+      this.path,
+      `${signal.type} handler threw; the actor goes on with its lifecycle`,
+      error,
+    );
   }
 
   // ---------------------------------------------------------------- failure and supervision
@@ -423,7 +446,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   }
 
   private onChildFailed(child: ActorCell, error: unknown): void {
-    if ((this.flags & STATUS) !== ALIVE || !this.kids?.all.has(child) || (child.flags & STATUS) >= STOPPING) return;
+    if ((this.flags & STATUS) !== ALIVE || !this.isChild(child) || (child.flags & STATUS) >= STOPPING) return;
     const strategy = this.strategy();
     let directive: Directive = error === NORMAL_EXIT ? 'restart' : strategy.decide(error);
     if (directive === 'restart' && (child.flags & TEMPORARY) !== 0) directive = 'stop';
@@ -499,7 +522,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
 
   private restartTargets(child: ActorCell, strategy: SupervisorStrategy): ActorCell[] {
     if (strategy.kind === 'one-for-one') return [child];
-    const all = [...this.kids!.all].filter((c) => (c.flags & STATUS) < STOPPING);
+    const all = this.childList().filter((c) => (c.flags & STATUS) < STOPPING);
     if (strategy.kind === 'all-for-one') return all;
     return all.slice(all.indexOf(child));
   }
@@ -540,22 +563,19 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     if ((this.flags & STATUS) !== ALIVE) return;
     this.gen++;
     this.flags = (this.flags & ~BUSY) | SUSPENDED;
-    const ext = this.ext;
-    if (ext) {
-      ext.timers?.cancelAll();
-      if (ext.restartTimer !== undefined) {
-        this.sys.clock.clearTimeout(ext.restartTimer);
-        ext.restartTimer = undefined;
-      }
-      ext.restartError = error;
-      ext.escalated = null;
-    }
     if ((this.flags & STARTED) !== 0) this.signalQuietly(PreRestart);
-    if (ext?.stash && !ext.stash.isEmpty) {
-      (this.userQ ?? (this.userQ = new Deque())).unshiftAll(ext.stash.drain());
+    const ext = this.extension();
+    // After PreRestart, so that a timer it started does not outlive the old incarnation either.
+    ext.timers?.cancelAll();
+    if (ext.restartTimer !== undefined) {
+      this.sys.clock.clearTimeout(ext.restartTimer);
+      ext.restartTimer = undefined;
     }
+    ext.restartError = error;
+    ext.escalated = null;
+    if (ext.stash && !ext.stash.isEmpty) this.putBack(ext.stash.drain());
     this.clearWatching();
-    if (this.kids !== null && this.kids.all.size > 0) {
+    if (this.kids !== null && this.kids.size > 0) {
       this.flags = (this.flags & ~STATUS) | RESTARTING;
       this.stopChildrenInOrder();
     } else {
@@ -615,7 +635,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
         ext.restartTimer = undefined;
       }
     }
-    if (this.kids !== null && this.kids.all.size > 0) {
+    if (this.kids !== null && this.kids.size > 0) {
       // Already stopping children for a restart: that queue goes on, and the end of it now finishes a stop.
       if (status !== RESTARTING) this.stopChildrenInOrder();
     } else {
@@ -625,7 +645,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
 
   private stopChildrenInOrder(): void {
     const kids = this.kids!;
-    kids.stopQueue = [...kids.all].reverse();
+    kids.stopQueue = this.childList();
     kids.stopping = null;
     this.stopNextChild();
   }
@@ -636,11 +656,11 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
       let q = kids.stopQueue;
       if (!q || q.length === 0) {
         // Children spawned while stopping (say, from a PostStop) join the end of the line.
-        if (kids.all.size === 0) return;
-        q = kids.stopQueue = [...kids.all].reverse();
+        if (kids.size === 0) return;
+        q = kids.stopQueue = this.childList();
       }
-      const next = q.shift()!;
-      if (!kids.all.has(next)) continue;
+      const next = q.pop()!;
+      if (!this.isChild(next)) continue;
       kids.stopping = next;
       this.stopChild(next);
       return;
@@ -654,11 +674,12 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
 
   private onChildTerminated(child: ActorCell): void {
     const kids = this.kids;
-    if (kids === null || !kids.all.delete(child)) return;
+    if (kids === null || !this.isChild(child)) return;
+    this.unlinkChild(kids, child);
     if (typeof child.id === 'string') kids.named?.delete(child.id);
     const status = this.flags & STATUS;
     if (status === RESTARTING || status === STOPPING) {
-      if (kids.all.size === 0) {
+      if (kids.size === 0) {
         kids.stopQueue = null;
         kids.stopping = null;
         if (status === RESTARTING) this.finishRestart();
@@ -670,15 +691,18 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   }
 
   private finishStop(): void {
-    const ext = this.ext;
     if ((this.flags & STARTED) !== 0) this.signalQuietly(PostStop);
+    const ext = this.ext; // read after PostStop, which may have created it
     this.runPostStopCallback(ext?.postStop);
+    // Again, after PostStop: a timer it started must not outlive the actor.
+    ext?.timers?.close();
     this.flags = (this.flags & ~(STATUS | SUSPENDED)) | TERMINATED;
     this.behavior = ignore();
     this.initial = this.behavior;
     const path = this.path;
     const uq = this.userQ;
     this.userQ = null;
+    if (ext) ext.queued = 0;
     if (uq) for (const m of uq.drain()) this.deadLetterLeftover(path, m, 'recipient-terminated');
     if (ext?.stash) for (const m of ext.stash.drain()) this.deadLetterLeftover(path, m, 'stash-discarded');
     const sq = this.sysQ;
@@ -799,7 +823,8 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   get children(): ReadonlyArray<ActorRef<never>> {
     if (this.kids === null) return [];
     const out: ActorCell[] = [];
-    for (const c of this.kids.all) if ((c.flags & STATUS) !== TERMINATED) out.push(c);
+    for (let c = this.kids.first; c !== null; c = c.nextSibling)
+      if ((c.flags & STATUS) !== TERMINATED) out.push(c);
     return out;
   }
 
@@ -808,7 +833,8 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     if (kids === null) return undefined;
     const named = kids.named?.get(name);
     if (named) return named;
-    if (name.startsWith('$')) for (const c of kids.all) if (c.name === name) return c;
+    if (name.startsWith('$'))
+      for (let c = kids.first; c !== null; c = c.nextSibling) if (c.name === name) return c;
     return undefined;
   }
 
@@ -817,7 +843,11 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   }
 
   /** @internal */
-  spawnChild<C>(behavior: Behavior<C>, options: SpawnOptions | string | undefined, extraFlags: number): ActorCell<C> {
+  spawnChild<C>(
+    behavior: Behavior<C>,
+    options: SpawnOptions | string | undefined,
+    extraFlags: number,
+  ): ActorCell<C> {
     const sys = this.sys;
     sys.checkAlive();
     let flags = extraFlags;
@@ -838,13 +868,21 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     if (opts?.restart !== undefined) {
       if (opts.restart === 'permanent') flags |= PERMANENT;
       else if (opts.restart === 'temporary') flags |= TEMPORARY;
-      else if (opts.restart !== 'transient') throw new InvalidArgumentError(`unknown restart type ${opts.restart}`);
+      else if (opts.restart !== 'transient')
+        throw new InvalidArgumentError(`unknown restart type ${opts.restart}`);
     }
     if (behavior._tag === Tag.Receive) flags |= STARTED;
     const cell = new ActorCell<C>(sys, this, id, behavior, flags);
     if (opts) cell.configure(opts);
     if (name !== undefined) kids.named!.set(name, cell);
-    kids.all.add(cell);
+    cell.flags |= LINKED;
+    if (kids.last === null) kids.first = cell;
+    else {
+      kids.last.nextSibling = cell;
+      cell.prevSibling = kids.last;
+    }
+    kids.last = cell;
+    kids.size++;
     sys.actorSpawned(cell);
     if ((flags & STARTED) === 0) cell.wake();
     if ((this.flags & STATUS) === TERMINATED) cell.stopSelf();
@@ -857,7 +895,11 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     const ext = this.extension();
     if (mailbox !== undefined) {
       if (!(mailbox.capacity >= 1)) throw new InvalidArgumentError('mailbox capacity must be at least 1');
-      if (mailbox.overflow !== undefined && mailbox.overflow !== 'drop-newest' && mailbox.overflow !== 'drop-oldest') {
+      if (
+        mailbox.overflow !== undefined &&
+        mailbox.overflow !== 'drop-newest' &&
+        mailbox.overflow !== 'drop-oldest'
+      ) {
         throw new InvalidArgumentError(`unknown overflow strategy ${String(mailbox.overflow)}`);
       }
       ext.capacity = mailbox.capacity;
@@ -892,7 +934,8 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
 
   private watchInternal(ref: ActorRef<never>, message: unknown): void {
     const target = ref as unknown as InternalRef;
-    if (typeof target?.sendSystem !== 'function') throw new InvalidArgumentError(`cannot watch ${String(ref)}`);
+    if (typeof target?.sendSystem !== 'function')
+      throw new InvalidArgumentError(`cannot watch ${String(ref)}`);
     if (target === (this as InternalRef)) return;
     const ext = this.extension();
     const watching = ext.watching ?? (ext.watching = new Map());
@@ -914,16 +957,17 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
 
   get timers(): TimerScheduler<M> {
     const ext = this.extension();
-    return ext.timers ?? (ext.timers = new TimerSchedulerImpl<M>(this.sys.clock, (env) => this.enqueueInternal(env)));
+    return (
+      ext.timers ??
+      (ext.timers = new TimerSchedulerImpl<M>(this.sys.clock, (env) => this.enqueueInternal(env)))
+    );
   }
 
   get stash(): StashBuffer<M> {
     const ext = this.extension();
     return (
       ext.stash ??
-      (ext.stash = new StashBufferImpl<M>(ext.stashCapacity, this.path, (items) =>
-        (this.userQ ?? (this.userQ = new Deque())).unshiftAll(items),
-      ))
+      (ext.stash = new StashBufferImpl<M>(ext.stashCapacity, this.path, (items) => this.putBack(items)))
     );
   }
 
@@ -949,6 +993,34 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     );
   }
 
+  /** Unstashed messages go back to the front of the mailbox, in order. */
+  private putBack(items: unknown[]): void {
+    (this.userQ ?? (this.userQ = new Deque())).unshiftAll(items);
+    const ext = this.ext;
+    if (ext !== null && ext.capacity !== Infinity) ext.queued += items.length;
+  }
+
+  private isChild(c: ActorCell): boolean {
+    return c.parentCell === this && (c.flags & LINKED) !== 0;
+  }
+
+  /** Children in start order, as an array (for the rare paths that need one). */
+  private childList(): ActorCell[] {
+    const out: ActorCell[] = [];
+    for (let c = this.kids?.first ?? null; c !== null; c = c.nextSibling) out.push(c);
+    return out;
+  }
+
+  private unlinkChild(kids: Children, c: ActorCell): void {
+    if (c.prevSibling === null) kids.first = c.nextSibling;
+    else c.prevSibling.nextSibling = c.nextSibling;
+    if (c.nextSibling === null) kids.last = c.prevSibling;
+    else c.nextSibling.prevSibling = c.prevSibling;
+    c.prevSibling = c.nextSibling = null;
+    c.flags &= ~LINKED;
+    kids.size--;
+  }
+
   private extension(): CellExt {
     return this.ext ?? (this.ext = new CellExt());
   }
@@ -957,6 +1029,10 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   get mailboxSize(): number {
     return this.userQ?.length ?? 0;
   }
+}
+
+function isUserMessage(m: unknown): boolean {
+  return !(m instanceof Envelope);
 }
 
 /** @internal Flag for guardians, whose failures go to the root handler. */

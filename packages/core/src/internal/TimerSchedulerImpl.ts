@@ -22,6 +22,7 @@ interface TimerEntry {
 /** @internal */
 export class TimerSchedulerImpl<M> implements TimerScheduler<M> {
   private readonly entries = new Map<unknown, TimerEntry>();
+  private closed = false;
 
   constructor(
     private readonly clock: Clock,
@@ -58,6 +59,12 @@ export class TimerSchedulerImpl<M> implements TimerScheduler<M> {
     this.entries.clear();
   }
 
+  /** @internal The actor has terminated: cancel everything and refuse new timers. */
+  close(): void {
+    this.closed = true;
+    this.cancelAll();
+  }
+
   /** @internal Whether a queued tick is still wanted; consumes a single timer, re-arms a fixed-delay one. */
   accept(env: Envelope): boolean {
     const entry = env.extra as TimerEntry;
@@ -70,6 +77,7 @@ export class TimerSchedulerImpl<M> implements TimerScheduler<M> {
   private start(key: unknown, message: M, mode: Mode, intervalMs: number, delayMs: number): void {
     if (!(delayMs >= 0)) throw new InvalidArgumentError('timer delay must be >= 0');
     this.cancel(key);
+    if (this.closed) return;
     const entry: TimerEntry = { key, message, mode, intervalMs, dueAt: this.clock.now(), handle: undefined };
     this.entries.set(key, entry);
     this.arm(entry, delayMs);
