@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 
 function packageVersion(name: string): string {
@@ -16,11 +16,15 @@ function packageVersion(name: string): string {
   return '?';
 }
 
-/** One line naming what the figures were measured on, for the README. */
+/**
+ * One line naming what the figures were measured on, for the README. The load average is read
+ * before the run: anything else busy on two cores shows up in every figure.
+ */
 export function describeMachine(): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   return (
     `${availableParallelism()} cores (nproc) of ${cpu}, Node ${process.version}, ` +
-    `xstate ${packageVersion('xstate')}, nact ${packageVersion('nact')}`
+    `xstate ${packageVersion('xstate')}, nact ${packageVersion('nact')}, ` +
+    `1-minute load average ${loadavg()[0].toFixed(2)} at the start`
   );
 }

@@ -4,7 +4,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CaseResult } from './case-result.js';
-import type { ContenderName } from './contender.js';
 import { contenderNames } from './load-contender.js';
 import { describeMachine } from './machine.js';
 import { renderTable, type TableEntry } from './render-table.js';
@@ -19,6 +18,13 @@ const RESULTS = join(ROOT, 'results', 'core.jsonl');
 const README = join(ROOT, 'README.md');
 const START = '<!-- results:core:start -->';
 const END = '<!-- results:core:end -->';
+
+// Formatted as `prettier --check` expects, so a fresh run leaves the repo's formatting clean.
+async function formatMarkdown(text: string, path: string): Promise<string> {
+  const prettier = await import('prettier');
+  const options = await prettier.resolveConfig(path);
+  return prettier.format(text, { ...options, filepath: path });
+}
 
 const list = (value: string | undefined): string[] | undefined => value?.split(',').map((s) => s.trim());
 
@@ -35,9 +41,12 @@ async function main(): Promise<void> {
   const onlyContenders = list(values.contender);
   const write = values.write ?? (onlyScenarios === undefined && onlyContenders === undefined);
   // The baseline is always measured: every ratio is relative to it.
-  const contenders = contenderNames.filter((c) => !onlyContenders || c === 'baseline' || onlyContenders.includes(c));
+  const contenders = contenderNames.filter(
+    (c) => !onlyContenders || c === 'baseline' || onlyContenders.includes(c),
+  );
 
   const began = Date.now();
+  const machine = describeMachine();
   const results: CaseResult[] = [];
   const failures: string[] = [];
   for (const scenario of scenarios) {
@@ -46,7 +55,7 @@ async function main(): Promise<void> {
       const label = `${scenario.name}/${contender}`;
       try {
         const measurement = await runInChild(scenario.name, contender);
-        results.push({ scenario, contender: contender as ContenderName, measurement });
+        results.push({ scenario, contender, measurement });
         console.log(`${label.padEnd(28)} ${measurement.value.toFixed(1).padStart(14)} ${scenario.unit}`);
       } catch (err) {
         failures.push(label);
@@ -66,17 +75,18 @@ async function main(): Promise<void> {
   const seconds = Math.round((Date.now() - began) / 1000);
   console.log(`\n${table}\n\n${entries.length} rows in ${seconds} s`);
 
-  if (write) {
+  if (failures.length > 0) {
+    // A partial run would replace good figures with a table missing rows: keep the last full one.
+    console.error(`failed cases: ${failures.join(', ')}; results not written`);
+    process.exitCode = 1;
+  } else if (write) {
     mkdirSync(join(ROOT, 'results'), { recursive: true });
     writeFileSync(RESULTS, entries.map((e) => JSON.stringify(toRow(e.result, e.baseline))).join('\n') + '\n');
     const stamp = new Date().toISOString().slice(0, 10);
-    const body = `Measured ${stamp} on ${describeMachine()}; the run took ${seconds} s.\n\n${table}`;
-    writeFileSync(README, replaceBetweenMarkers(readFileSync(README, 'utf8'), START, END, body));
+    const body = `Measured ${stamp} on ${machine}; the run took ${seconds} s.\n\n${table}`;
+    const readme = replaceBetweenMarkers(readFileSync(README, 'utf8'), START, END, body);
+    writeFileSync(README, await formatMarkdown(readme, README));
     console.log(`wrote ${RESULTS} and ${README}`);
-  }
-  if (failures.length > 0) {
-    console.error(`failed cases: ${failures.join(', ')}`);
-    process.exitCode = 1;
   }
 }
 

@@ -1,7 +1,7 @@
 import { collectGarbage } from './collect-garbage.js';
 import type { IdleHost } from './contender.js';
 import type { Measurement } from './measurement.js';
-import { median } from './median.js';
+import { median } from './quantile.js';
 
 // Lets actors finish any start-up their runtime defers to a later turn before the heap is read.
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

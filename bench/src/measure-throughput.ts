@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { collectGarbage } from './collect-garbage.js';
 import type { Trial } from './contender.js';
 import type { Measurement } from './measurement.js';
-import { median } from './median.js';
+import { median } from './quantile.js';
 
 export interface ThroughputPlan {
   /** Work per sample for fast contenders; slow ones get less so a case stays within its time. */
@@ -36,7 +36,7 @@ function roundToStep(n: number, step: number): number {
  * Probes with doubling sizes (which doubles as JIT warm-up) to estimate the rate, sizes the
  * samples so none takes longer than `sampleMs`, re-estimates from one warm-up run at that size
  * (probes run cold and underestimate), then reports the median rate in units per second. Samples
- * much shorter than `sampleMs` are taken more often, so every case spends about the same time.
+ * much shorter than `sampleMs` are taken more often, as timer and GC noise weigh most on them.
  */
 export async function measureThroughput(plan: ThroughputPlan): Promise<Measurement> {
   const { nominal, step, samples = 5, maxSamples = 15, sampleMs = 400 } = plan;

@@ -1,4 +1,5 @@
 import type { CaseResult } from './case-result.js';
+import { quantile } from './quantile.js';
 import { benchName } from './result-row.js';
 import type { Verdict } from './targets.js';
 
@@ -16,9 +17,10 @@ function formatRatio(x: number): string {
   return x >= 0.1 ? x.toFixed(2) : x.toPrecision(2);
 }
 
-// Half the min–max range as a share of the median: how much one sample can be trusted.
+// Half the interquartile range as a share of the median: robust to the odd sample that a GC
+// or a neighbouring process spoiled, unlike the min–max range.
 function formatSpread(samples: readonly number[], value: number): string {
-  const spread = (Math.max(...samples) - Math.min(...samples)) / 2 / value;
+  const spread = (quantile(samples, 0.75) - quantile(samples, 0.25)) / 2 / value;
   return `±${(spread * 100).toFixed(1)}%`;
 }
 

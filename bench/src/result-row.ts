@@ -27,6 +27,6 @@ export function toRow(result: CaseResult, baseline: number): ResultRow {
     value: round(measurement.value, digits),
     unit: scenario.unit,
     baseline: round(baseline, digits),
-    ratio: round(measurement.value / baseline, 4),
+    ratio: Number((measurement.value / baseline).toPrecision(4)),
   };
 }

@@ -10,7 +10,6 @@ export interface Scenario {
   metric: string;
   unit: 'msg/s' | 'spawn/s' | 'B/actor';
   higherIsBetter: boolean;
-  summary: string;
   measure(contender: Contender): Promise<Measurement>;
 }
 
@@ -24,7 +23,6 @@ export const scenarios: readonly Scenario[] = [
     metric: 'throughput',
     unit: 'msg/s',
     higherIsBetter: true,
-    summary: 'two actors bounce 1,000 messages in flight; up to 1,000,000 deliveries per sample',
     measure: (c) =>
       measureThroughput({ nominal: 1_000_000, step: 1_000, trial: (n) => c.pingPong(1_000, n) }),
   },
@@ -33,7 +31,6 @@ export const scenarios: readonly Scenario[] = [
     metric: 'throughput',
     unit: 'msg/s',
     higherIsBetter: true,
-    summary: 'two actors bounce 1 message; up to 1,000,000 deliveries per sample',
     measure: (c) => measureThroughput({ nominal: 1_000_000, step: 1, trial: (n) => c.pingPong(1, n) }),
   },
   {
@@ -41,7 +38,6 @@ export const scenarios: readonly Scenario[] = [
     metric: 'throughput',
     unit: 'msg/s',
     higherIsBetter: true,
-    summary: '1,000 actors; a round sends 10 messages to each and waits for all 10,000; up to 100 rounds per sample',
     measure: (c) =>
       measureThroughput({
         nominal: 100 * FAN_OUT_ROUND,
@@ -54,7 +50,6 @@ export const scenarios: readonly Scenario[] = [
     metric: 'spawn-rate',
     unit: 'spawn/s',
     higherIsBetter: true,
-    summary: 'spawn up to 200,000 trivial actors, then one message to the last; refs kept',
     measure: (c) => measureThroughput({ nominal: 200_000, step: 1_000, trial: (n) => c.spawnMany(n) }),
   },
   {
@@ -62,7 +57,6 @@ export const scenarios: readonly Scenario[] = [
     metric: 'heap-per-actor',
     unit: 'B/actor',
     higherIsBetter: false,
-    summary: 'heapUsed growth after spawning 100,000 idle actors and two full GCs, per actor',
     measure: (c) => measureIdleHeap(() => c.idleHost(), 100_000),
   },
 ];

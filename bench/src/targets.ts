@@ -6,7 +6,9 @@ export interface Verdict {
 }
 
 const better = (a: CaseResult, b: CaseResult): boolean =>
-  a.scenario.higherIsBetter ? a.measurement.value > b.measurement.value : a.measurement.value < b.measurement.value;
+  a.scenario.higherIsBetter
+    ? a.measurement.value > b.measurement.value
+    : a.measurement.value < b.measurement.value;
 
 /**
  * The goals @troupe/core is held to. Absolute targets sit on troupe's own rows; "troupe ahead"

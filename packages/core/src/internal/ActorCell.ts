@@ -87,6 +87,8 @@ class CellExt {
   capacity = Infinity;
   /** User messages in the queue; kept only for a bounded mailbox. */
   queued = 0;
+  /** Internal envelopes in the queue. */
+  envelopes = 0;
   dropOldest = false;
   stashCapacity = 1000;
   strategy: SupervisorStrategy | null = null;
@@ -189,6 +191,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
   /** Puts an internal envelope at the back of the user queue, past the mailbox bound (it is never dropped). */
   private enqueueInternal(env: Envelope): void {
     if ((this.flags & STATUS) >= STOPPING) return;
+    this.extension().envelopes++;
     (this.userQ ?? (this.userQ = new Deque())).push(env);
     this.wake();
   }
@@ -231,8 +234,16 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
       if (uq === null || uq.length === 0 || n >= budget) break;
       n++;
       const m = uq.shift();
-      if (this.ext !== null && this.ext.capacity !== Infinity && !(m instanceof Envelope)) this.ext.queued--;
-      this.invoke(m);
+      const ext = this.ext;
+      // Most actors have no extension, and so no envelopes in their queue: skip the type check for them.
+      if (ext === null) this.invoke(m);
+      else if (ext.envelopes > 0 && m instanceof Envelope) {
+        ext.envelopes--;
+        this.invokeEnvelope(m);
+      } else {
+        if (ext.capacity !== Infinity) ext.queued--;
+        this.invoke(m);
+      }
     }
     return n;
   }
@@ -285,11 +296,8 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     }
   }
 
+  /** Hands one user message to the behaviour. */
   private invoke(message: unknown): void {
-    if (message instanceof Envelope) {
-      this.invokeEnvelope(message);
-      return;
-    }
     const b = this.behavior;
     if (b._tag !== Tag.Receive) {
       if (b._tag === Tag.Empty) this.publishUnhandled(message);
@@ -702,7 +710,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     const path = this.path;
     const uq = this.userQ;
     this.userQ = null;
-    if (ext) ext.queued = 0;
+    if (ext) ext.queued = ext.envelopes = 0;
     if (uq) for (const m of uq.drain()) this.deadLetterLeftover(path, m, 'recipient-terminated');
     if (ext?.stash) for (const m of ext.stash.drain()) this.deadLetterLeftover(path, m, 'stash-discarded');
     const sq = this.sysQ;
