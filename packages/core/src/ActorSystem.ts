@@ -10,7 +10,7 @@ import { SupervisorStrategy } from './SupervisorStrategy';
 import { ActorCell, GUARDIAN_FLAG } from './internal/ActorCell';
 import { createLogger } from './internal/createLogger';
 import { Dispatcher, type Executor, immediateExecutor } from './internal/Dispatcher';
-import type { InternalRef } from './internal/InternalRef';
+import { BaseRef } from './internal/BaseRef';
 import type { SystemInternals } from './internal/SystemInternals';
 import { SysKind, SysMsg } from './internal/SysMsg';
 
@@ -97,6 +97,11 @@ export interface ActorSystem {
   gracefulStop(ref: ActorRef<never>, timeoutMs: number): Promise<void>;
   /** Resolves when `ref` has terminated (at once if it has). */
   whenStopped(ref: ActorRef<never>): Promise<void>;
+  /**
+   * The live local actor at `path` (such as `/user/parent/child`), or undefined. Walks named children, so it is
+   * meant for addressing by name (remoting, tools), not for a hot path.
+   */
+  lookup(path: string): ActorRef<unknown> | undefined;
   /** Stops every actor (top-level ones last to first, each after its children) and resolves when done. */
   terminate(): Promise<void>;
   stats(): SystemStats;
@@ -128,7 +133,7 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
   private deadLetterCount = 0;
   private live = 0;
   /** Pending asks and other temporary refs, rejected if the system goes away before they complete. */
-  readonly temps = new Set<{ abort(error: unknown): void }>();
+  readonly temps = new Map<string, BaseRef & { abort(error: unknown): void }>();
 
   constructor(options: ActorSystemOptions) {
     if (typeof options?.name !== 'string' || !SYSTEM_NAME_RE.test(options.name)) {
@@ -197,6 +202,28 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
 
   whenStopped(ref: ActorRef<never>): Promise<void> {
     return this.localCell(ref).whenTerminated();
+  }
+
+  lookup(path: string): ActorRef<unknown> | undefined {
+    if (typeof path !== 'string' || !path.startsWith('/')) return undefined;
+    const parts = path.split('/');
+    let ref: ActorRef<unknown> | undefined;
+    switch (parts[1]) {
+      case 'user':
+        ref = this.userGuardian;
+        break;
+      case 'system':
+        ref = this.systemGuardian;
+        break;
+      case 'deadLetters':
+        return parts.length === 2 ? this.deadLetters : undefined;
+      case 'temp':
+        return parts.length === 3 ? this.temps.get(parts[2]) : undefined;
+      default:
+        return undefined;
+    }
+    for (let i = 2; i < parts.length && ref; i++) ref = (ref as ActorCell).child(parts[i]) as ActorRef<unknown>;
+    return ref && !(ref as ActorCell).isTerminated ? ref : undefined;
   }
 
   private localCell(ref: ActorRef<never>): ActorCell {
@@ -297,16 +324,18 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
     }
     this.terminated = true;
     const error = new SystemTerminatedError(this.name);
-    for (const t of [...this.temps]) t.abort(error);
+    for (const t of [...this.temps.values()]) t.abort(error);
     this.temps.clear();
     this.resolveTerminated();
   }
 }
 
 /** The system's dead-letter ref: telling it publishes a dead letter. */
-class DeadLetterRef implements InternalRef<unknown> {
+class DeadLetterRef extends BaseRef<unknown> {
   readonly name = 'deadLetters';
-  constructor(private readonly sys: ActorSystemImpl) {}
+  constructor(private readonly sys: ActorSystemImpl) {
+    super();
+  }
   get path(): string {
     return '/deadLetters';
   }
@@ -317,7 +346,7 @@ class DeadLetterRef implements InternalRef<unknown> {
     // Never alive: whoever watches it is told it is gone.
     if (msg.kind === SysKind.Watch) msg.ref.sendSystem(new SysMsg(SysKind.DeathWatch, this));
   }
-  toString(): string {
+  override toString(): string {
     return `troupe://${this.sys.name}${this.path}`;
   }
 }

@@ -7,7 +7,7 @@ import {
 import type { ActorRef } from './ActorRef';
 import { systemOf, type ActorSystemImpl } from './ActorSystem';
 import { ActorCell } from './internal/ActorCell';
-import type { InternalRef } from './internal/InternalRef';
+import { BaseRef } from './internal/BaseRef';
 import { SysKind, SysMsg } from './internal/SysMsg';
 
 export interface AskOptions {
@@ -19,7 +19,7 @@ export interface AskOptions {
  * The temporary actor an ask replies to: the first message completes the ask, anything later is a dead letter.
  * It lives under `/temp` and is gone once the ask completes, either way.
  */
-class AskRef<Res> implements InternalRef<Res> {
+class AskRef<Res> extends BaseRef<Res> {
   private done = false;
   private timer: unknown;
   readonly name: string;
@@ -30,6 +30,7 @@ class AskRef<Res> implements InternalRef<Res> {
     private readonly resolve: (value: Res) => void,
     private readonly reject: (error: unknown) => void,
   ) {
+    super();
     this.name = '$' + id.toString(36);
   }
 
@@ -38,7 +39,7 @@ class AskRef<Res> implements InternalRef<Res> {
   }
 
   start(timeoutMs: number, target: string): void {
-    this.sys.temps.add(this);
+    this.sys.temps.set(this.name, this);
     this.timer = this.sys.clock.setTimeout(
       () => this.abort(new AskTimeoutError(target, timeoutMs)),
       timeoutMs,
@@ -63,7 +64,7 @@ class AskRef<Res> implements InternalRef<Res> {
   private finish(): void {
     this.done = true;
     this.sys.clock.clearTimeout(this.timer);
-    this.sys.temps.delete(this);
+    this.sys.temps.delete(this.name);
   }
 
   sendSystem(msg: SysMsg): void {
@@ -71,7 +72,7 @@ class AskRef<Res> implements InternalRef<Res> {
     if (msg.kind === SysKind.Watch && this.done) msg.ref.sendSystem(new SysMsg(SysKind.DeathWatch, this));
   }
 
-  toString(): string {
+  override toString(): string {
     return `troupe://${this.sys.name}${this.path}`;
   }
 }

@@ -87,3 +87,12 @@ export {
   StopTimeoutError,
   SystemTerminatedError,
 } from './ActorError';
+
+/**
+ * The seam for remoting and other ref implementations (like Proto.Actor's `Process`): every ref extends
+ * `BaseRef`, takes user messages through `tell` and system messages (watch, unwatch, death notices) through
+ * `sendSystem`. Application code never needs these.
+ */
+export { BaseRef } from './internal/BaseRef';
+export type { InternalRef } from './internal/InternalRef';
+export { SysKind, SysMsg } from './internal/SysMsg';

@@ -23,6 +23,7 @@ import type { TimerHandle } from '../Clock';
 import type { DeadLetterReason } from '../EventStream';
 import { PostStop, PreRestart, type Signal, Terminated } from '../Signal';
 import type { Directive, SupervisorStrategy } from '../SupervisorStrategy';
+import { BaseRef } from './BaseRef';
 import { Deque } from './Deque';
 import type { Dispatcher } from './Dispatcher';
 import { Envelope, EnvelopeKind } from './Envelope';
@@ -106,7 +107,7 @@ class CellExt {
  * @internal One actor: its ref, its context and its mailbox in one object, so that an idle actor costs one
  * allocation. Users only ever see it through the `ActorRef` and `ActorContext` interfaces.
  */
-export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, InternalRef<M> {
+export class ActorCell<M = any> extends BaseRef<M> implements ActorRef<M>, ActorContext<M>, InternalRef<M> {
   /** Bumped at every restart and stop; async completions and timers from an older generation are ignored. */
   gen = 0;
   flags: number;
@@ -126,6 +127,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     private initial: Behavior<M>,
     flags: number,
   ) {
+    super();
     this.flags = flags;
     this.behavior = initial;
   }
@@ -141,7 +143,7 @@ export class ActorCell<M = any> implements ActorRef<M>, ActorContext<M>, Interna
     return this.parentCell ? this.parentCell.path + '/' + this.name : '/' + this.name;
   }
 
-  toString(): string {
+  override toString(): string {
     return `troupe://${this.sys.name}${this.path}`;
   }
 

@@ -1,7 +1,7 @@
 import type { InternalRef } from './InternalRef';
 
-/** @internal System message kinds: always handled before user messages, never bounded, never dropped. */
-export const enum SysKind {
+/** System message kinds: always handled before user messages, never bounded, never dropped. */
+export enum SysKind {
   Watch,
   Unwatch,
   DeathWatch,
@@ -12,7 +12,7 @@ export const enum SysKind {
   Restart,
 }
 
-/** @internal `ref` is the sender (watcher, failed child, terminated actor); `error` for Failed and Restart. */
+/** A system message. `ref` is the sender (watcher, failed child, terminated actor); `error` for Failed and Restart. */
 export class SysMsg {
   constructor(
     readonly kind: SysKind,
