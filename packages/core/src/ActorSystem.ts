@@ -105,6 +105,11 @@ export interface ActorSystem {
   /** Stops every actor (top-level ones last to first, each after its children) and resolves when done. */
   terminate(): Promise<void>;
   stats(): SystemStats;
+  /**
+   * Publishes a dead letter and counts it. For extensions (remoting, transports) that find a message
+   * undeliverable; application code just tells, and the system does this for it.
+   */
+  deadLetter(recipient: string, message: unknown, reason: DeadLetterReason): void;
 }
 
 const SYSTEM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -222,7 +227,8 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
       default:
         return undefined;
     }
-    for (let i = 2; i < parts.length && ref; i++) ref = (ref as ActorCell).child(parts[i]) as ActorRef<unknown>;
+    for (let i = 2; i < parts.length && ref; i++)
+      ref = (ref as ActorCell).child(parts[i]) as ActorRef<unknown>;
     return ref && !(ref as ActorCell).isTerminated ? ref : undefined;
   }
 

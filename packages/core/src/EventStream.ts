@@ -9,7 +9,15 @@ export type DeadLetterReason =
   | 'stash-discarded'
   | 'ask-already-completed'
   | 'system-terminated'
-  | 'explicit';
+  | 'explicit'
+  // Remoting's reasons: the message could not leave, or could not be delivered once it arrived.
+  | 'unserializable'
+  | 'too-large'
+  | 'backpressure'
+  | 'peer-unreachable'
+  | 'wrong-incarnation'
+  | 'unknown-recipient'
+  | 'malformed';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

@@ -1,0 +1,722 @@
+import {
+  type ActorRef,
+  type ActorSystem,
+  type ActorSystemOptions,
+  BaseRef,
+  createActorSystem,
+  type DeadLetterReason,
+  type InternalRef,
+  SysKind,
+  SysMsg,
+  type TimerHandle,
+} from '@troupe/core';
+import type { CloseInfo, Connection, NodeIdentity, Transport, TransportEvent } from '@troupe/transport';
+import { nanoid } from 'nanoid';
+import { nodeAddress, parseAddress } from './ActorAddress';
+import { InvalidAddressError, RemoteError, UnregisteredMessageError } from './RemoteError';
+import { Serialization } from './Serialization';
+import { decodeEnvelope, encodeEnvelope, type Envelope, type RefCodec, WireKind } from './internal/wire';
+
+export interface RemotingOptions {
+  system: ActorSystem;
+  transport: Transport;
+  /** Which messages may cross the wire. Default: primitives only. */
+  serialization?: Serialization;
+  /** Backoff between attempts to reach a peer: doubling from `minMs` to `maxMs`, plus jitter. */
+  reconnect?: { minMs?: number; maxMs?: number; randomFactor?: number };
+  /** A heartbeat goes to each connected peer this often when nothing else does. Default 1000 ms. */
+  heartbeatIntervalMs?: number;
+  /**
+   * A peer not heard from (or not reconnected) for this long is unreachable: what waited for it becomes dead
+   * letters and watchers of its actors get `Terminated`. Default 5000 ms.
+   */
+  unreachableAfterMs?: number;
+  /** Most messages waiting for a connection to one peer; beyond, dead letters. Default 10,000. */
+  maxPendingPerPeer?: number;
+}
+
+/** Something remoting wants known: peers coming and going, and messages it refused. */
+export type RemoteEvent =
+  | { readonly type: 'peer-connected'; readonly peer: string; readonly incarnation: string }
+  | {
+      readonly type: 'peer-disconnected';
+      readonly peer: string;
+      readonly code: number;
+      readonly reason: string;
+    }
+  /** An attempt to reach a peer failed (refused, wrong secret, other system...); remoting retries with backoff. */
+  | { readonly type: 'connect-failed'; readonly peer: string; readonly error: unknown }
+  | { readonly type: 'peer-unreachable'; readonly peer: string; readonly incarnation: string | undefined }
+  | {
+      readonly type: 'peer-restarted';
+      readonly peer: string;
+      readonly previous: string;
+      readonly incarnation: string;
+    }
+  | { readonly type: 'refused-message'; readonly peer: string | undefined; readonly error: RemoteError }
+  | { readonly type: 'transport'; readonly event: TransportEvent };
+
+export interface PeerInfo {
+  readonly address: string;
+  readonly incarnation: string | undefined;
+  readonly connected: boolean;
+  readonly pending: number;
+}
+
+/**
+ * An actor system reachable from other nodes. Refs to its actors travel inside messages and work on the other
+ * side; `refFor` turns an address into a ref. Delivery is at most once and in order per pair of actors, as in
+ * Akka and Erlang.
+ *
+ * @example
+ * ```ts
+ * const node = await startRemoting({ system, transport: new WebSocketTransport({ secret }), serialization });
+ * const echo = node.refFor<Echo>('troupe://echo@127.0.0.1:4711/user/echo');
+ * const reply = await ask(echo, (replyTo) => ({ type: 'echo', text: 'hi', replyTo }));
+ * ```
+ */
+export interface RemoteNode {
+  readonly system: ActorSystem;
+  /** `troupe://<system>@<transport address>`. */
+  readonly address: string;
+  /** New at every start. */
+  readonly incarnation: string;
+  readonly identity: NodeIdentity;
+  /** A ref to the actor at a full address (`troupe://system@host:port/user/name`), local or remote. */
+  refFor<M>(address: string): ActorRef<M>;
+  /** The full address of a ref, as other nodes reach it. */
+  addressOf(ref: ActorRef<never>): string;
+  onEvent(listener: (event: RemoteEvent) => void): () => void;
+  peers(): PeerInfo[];
+  /** Terminates the actor system (so remote watchers learn of it), then flushes and closes the transport. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Makes `system` reachable over `transport`.
+ *
+ * @example
+ * ```ts
+ * const system = createActorSystem({ name: 'shop' });
+ * const node = await startRemoting({ system, transport: net.transport(), serialization });
+ * ```
+ */
+export async function startRemoting(options: RemotingOptions): Promise<RemoteNode> {
+  const node = new RemoteNodeImpl(options);
+  await node.start();
+  return node;
+}
+
+/**
+ * Creates an actor system and makes it reachable: the usual way to start a node.
+ *
+ * @example
+ * ```ts
+ * const node = await createNode({ name: 'shop', transport: new WebSocketTransport({ port: 4711, secret }) });
+ * node.system.spawn(cashier, 'cashier');
+ * ```
+ */
+export async function createNode(
+  options: Omit<RemotingOptions, 'system'> & Omit<ActorSystemOptions, 'name'> & { name: string },
+): Promise<RemoteNode> {
+  const {
+    transport,
+    serialization,
+    reconnect,
+    heartbeatIntervalMs,
+    unreachableAfterMs,
+    maxPendingPerPeer,
+    ...sys
+  } = options;
+  const system = createActorSystem(sys);
+  try {
+    return await startRemoting({
+      system,
+      transport,
+      serialization,
+      reconnect,
+      heartbeatIntervalMs,
+      unreachableAfterMs,
+      maxPendingPerPeer,
+    });
+  } catch (e) {
+    await system.terminate();
+    throw e;
+  }
+}
+
+interface Pending {
+  bytes: Uint8Array;
+  /** For a user message: whom it was for and what it was, to dead-letter it if it never leaves. */
+  recipient?: string;
+  message?: unknown;
+}
+
+/** Everything known about one peer, by transport address. */
+class Endpoint {
+  conn: Connection | null = null;
+  /** The peer's incarnation as of the last handshake. */
+  incarnation: string | undefined = undefined;
+  connecting = false;
+  pending: Pending[] = [];
+  attempt = 0;
+  retryTimer: TimerHandle | undefined = undefined;
+  unreachableTimer: TimerHandle | undefined = undefined;
+  heartbeatTimer: TimerHandle | undefined = undefined;
+  lastHeard = 0;
+  sentSinceBeat = false;
+  /** Remote actors on this peer that local actors watch, and who watches each. */
+  readonly watched = new Map<RemoteActorRef, Set<InternalRef>>();
+  /** Local actors this peer's actors watch: watchee → remote watchers. */
+  readonly watchedBy = new Map<InternalRef, Set<RemoteActorRef>>();
+
+  constructor(
+    readonly transportAddress: string,
+    readonly nodeAddress: string,
+  ) {}
+
+  /** Whether anything depends on knowing if this peer is alive. */
+  get interesting(): boolean {
+    return this.pending.length > 0 || this.watched.size > 0 || this.watchedBy.size > 0;
+  }
+}
+
+/** A ref to an actor on another node. One object per (node, incarnation, path), so watches match up. */
+class RemoteActorRef<M = unknown> extends BaseRef<M> {
+  readonly name: string;
+  constructor(
+    private readonly node: RemoteNodeImpl,
+    readonly endpoint: Endpoint,
+    readonly path: string,
+    /** '' when made from an address string: whichever incarnation is there. */
+    readonly incarnation: string,
+  ) {
+    super();
+    this.name = path.slice(path.lastIndexOf('/') + 1);
+  }
+  /** For `ask`: the local system this ref lives in. */
+  get sys(): ActorSystem {
+    return this.node.system;
+  }
+  tell(message: M): void {
+    this.node.sendUser(this, message);
+  }
+  sendSystem(msg: SysMsg): void {
+    this.node.remoteSystemMessage(this, msg);
+  }
+  override toString(): string {
+    return this.endpoint.nodeAddress + this.path;
+  }
+}
+
+/** A ref that arrived pointing at nothing alive here (a stopped actor, or an earlier incarnation of this node). */
+class DeadRef extends BaseRef<unknown> {
+  readonly name: string;
+  constructor(
+    private readonly node: RemoteNodeImpl,
+    readonly path: string,
+    private readonly reason: DeadLetterReason,
+  ) {
+    super();
+    this.name = path.slice(path.lastIndexOf('/') + 1);
+  }
+  get sys(): ActorSystem {
+    return this.node.system;
+  }
+  tell(message: unknown): void {
+    this.node.system.deadLetter(this.toString(), message, this.reason);
+  }
+  sendSystem(msg: SysMsg): void {
+    if (msg.kind === SysKind.Watch) msg.ref.sendSystem(new SysMsg(SysKind.DeathWatch, this));
+  }
+  override toString(): string {
+    return this.node.address + this.path;
+  }
+}
+
+class RemoteNodeImpl implements RemoteNode, RefCodec {
+  readonly system: ActorSystem;
+  private readonly transport: Transport;
+  private readonly serialization: Serialization;
+  private readonly minBackoff: number;
+  private readonly maxBackoff: number;
+  private readonly jitter: number;
+  private readonly heartbeatMs: number;
+  private readonly unreachableMs: number;
+  private readonly maxPending: number;
+  identity!: NodeIdentity;
+  address = '';
+  readonly incarnation = nanoid();
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly remoteRefs = new Map<string, RemoteActorRef>();
+  /** Local actors whose refs went out in messages, by path: an incoming message finds them without a walk. */
+  private readonly exported = new Map<string, InternalRef>();
+  private readonly listeners = new Set<(e: RemoteEvent) => void>();
+  private closing = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(options: RemotingOptions) {
+    this.system = options.system;
+    this.transport = options.transport;
+    this.serialization = options.serialization ?? new Serialization();
+    this.minBackoff = options.reconnect?.minMs ?? 100;
+    this.maxBackoff = options.reconnect?.maxMs ?? 5000;
+    this.jitter = options.reconnect?.randomFactor ?? 0.2;
+    this.heartbeatMs = options.heartbeatIntervalMs ?? 1000;
+    this.unreachableMs = options.unreachableAfterMs ?? 5000;
+    this.maxPending = options.maxPendingPerPeer ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    this.identity = await this.transport.listen(
+      { system: this.system.name, incarnation: this.incarnation },
+      {
+        onConnection: (conn) => this.adopt(conn),
+        onEvent: (event) => this.emit({ type: 'transport', event }),
+      },
+    );
+    this.address = nodeAddress(this.system.name, this.identity.address);
+    void this.system.whenTerminated.then(() => this.shutdown());
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  refFor<M>(address: string): ActorRef<M> {
+    const a = parseAddress(address);
+    if (a.path === undefined) throw new InvalidAddressError(address);
+    return this.read(nodeAddress(a.system, a.transport), a.path, '') as unknown as ActorRef<M>;
+  }
+
+  addressOf(ref: ActorRef<never>): string {
+    const [node, path] = this.write(ref as unknown as BaseRef);
+    return node + path;
+  }
+
+  onEvent(listener: (event: RemoteEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  peers(): PeerInfo[] {
+    return [...this.endpoints.values()].map((e) => ({
+      address: e.transportAddress,
+      incarnation: e.incarnation,
+      connected: e.conn !== null,
+      pending: e.pending.length,
+    }));
+  }
+
+  shutdown(): Promise<void> {
+    if (!this.closed) {
+      this.closed = (async () => {
+        // Terminate first: stopping actors tell their remote watchers, and those notices must still go out.
+        await this.system.terminate();
+        this.closing = true;
+        for (const ep of this.endpoints.values()) this.clearTimers(ep);
+        await this.transport.close();
+      })();
+    }
+    return this.closed;
+  }
+
+  // ---------------------------------------------------------------- refs on the wire
+
+  write(ref: BaseRef): [string, string, string] {
+    if (ref instanceof RemoteActorRef) return [ref.endpoint.nodeAddress, ref.path, ref.incarnation];
+    if (ref instanceof DeadRef) return [this.address, ref.path, this.incarnation];
+    if ((ref as unknown as { sys?: unknown }).sys !== this.system) {
+      throw new UnregisteredMessageError('refs of an actor system that is not this node');
+    }
+    if (!this.exported.has(ref.path) && ref.path.startsWith('/user/')) {
+      this.exported.set(ref.path, ref);
+      void this.system.whenStopped(ref as ActorRef<never>).then(() => {
+        if (this.exported.get(ref.path) === ref) this.exported.delete(ref.path);
+      });
+    }
+    return [this.address, ref.path, this.incarnation];
+  }
+
+  read(node: string, path: string, incarnation: string): BaseRef {
+    if (node === this.address) {
+      if (incarnation !== '' && incarnation !== this.incarnation)
+        return new DeadRef(this, path, 'wrong-incarnation');
+      return (this.localRef(path) as BaseRef | undefined) ?? new DeadRef(this, path, 'recipient-terminated');
+    }
+    const key = `${node}|${incarnation}|${path}`;
+    let ref = this.remoteRefs.get(key);
+    if (!ref) {
+      let transportAddress: string;
+      try {
+        transportAddress = parseAddress(node).transport;
+      } catch {
+        return new DeadRef(this, path, 'unknown-recipient');
+      }
+      ref = new RemoteActorRef(this, this.endpoint(transportAddress), path, incarnation);
+      this.remoteRefs.set(key, ref);
+    }
+    return ref;
+  }
+
+  private localRef(path: string): InternalRef | undefined {
+    return this.exported.get(path) ?? (this.system.lookup(path) as InternalRef | undefined);
+  }
+
+  private endpoint(transportAddress: string): Endpoint {
+    let ep = this.endpoints.get(transportAddress);
+    if (!ep) {
+      ep = new Endpoint(transportAddress, nodeAddress(this.system.name, transportAddress));
+      this.endpoints.set(transportAddress, ep);
+    }
+    return ep;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  sendUser(ref: RemoteActorRef, message: unknown): void {
+    const recipient = ref.toString();
+    const ep = ref.endpoint;
+    if (ref.incarnation !== '' && ep.incarnation !== undefined && ref.incarnation !== ep.incarnation) {
+      this.system.deadLetter(recipient, message, 'wrong-incarnation');
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      const [manifest, payload] = this.serialization.toWire(message);
+      bytes = encodeEnvelope(
+        { kind: WireKind.User, to: ref.incarnation, path: ref.path, manifest, payload },
+        this,
+      );
+    } catch (e) {
+      const error =
+        e instanceof RemoteError
+          ? e
+          : new UnregisteredMessageError(`a value inside the message (${String(e)})`);
+      this.emit({ type: 'refused-message', peer: ep.transportAddress, error });
+      this.system.deadLetter(recipient, message, 'unserializable');
+      return;
+    }
+    this.send(ep, { bytes, recipient, message });
+  }
+
+  remoteSystemMessage(ref: RemoteActorRef, msg: SysMsg): void {
+    const ep = ref.endpoint;
+    switch (msg.kind) {
+      case SysKind.Watch: {
+        if (ref.incarnation !== '' && ep.incarnation !== undefined && ref.incarnation !== ep.incarnation) {
+          msg.ref.sendSystem(new SysMsg(SysKind.DeathWatch, ref)); // watching an incarnation already gone
+          return;
+        }
+        let watchers = ep.watched.get(ref);
+        if (!watchers) ep.watched.set(ref, (watchers = new Set()));
+        watchers.add(msg.ref);
+        const [, watcher] = this.write(msg.ref as unknown as BaseRef);
+        this.sendControl(ep, { kind: WireKind.Watch, to: ref.incarnation, watchee: ref.path, watcher });
+        return;
+      }
+      case SysKind.Unwatch: {
+        const watchers = ep.watched.get(ref);
+        if (!watchers?.delete(msg.ref)) return;
+        if (watchers.size === 0) ep.watched.delete(ref);
+        this.sendControl(ep, {
+          kind: WireKind.Unwatch,
+          to: ref.incarnation,
+          watchee: ref.path,
+          watcher: msg.ref.path,
+        });
+        return;
+      }
+      case SysKind.DeathWatch: {
+        // A local actor this remote watcher watched has terminated: tell its node.
+        const set = ep.watchedBy.get(msg.ref);
+        if (set?.delete(ref) && set.size === 0) ep.watchedBy.delete(msg.ref);
+        this.sendControl(ep, {
+          kind: WireKind.Death,
+          to: ref.incarnation,
+          dead: msg.ref.path,
+          watcher: ref.path,
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private sendControl(ep: Endpoint, env: Envelope): void {
+    this.send(ep, { bytes: encodeEnvelope(env, this) });
+  }
+
+  private send(ep: Endpoint, item: Pending): void {
+    if (this.closing) {
+      if (item.recipient) this.system.deadLetter(item.recipient, item.message, 'peer-unreachable');
+      return;
+    }
+    if (ep.conn) {
+      const result = ep.conn.send(item.bytes);
+      if (result === 'ok') {
+        ep.sentSinceBeat = true;
+        return;
+      }
+      if (result === 'too-large' || result === 'backpressure') {
+        if (item.recipient) this.system.deadLetter(item.recipient, item.message, result);
+        return;
+      }
+      // 'closed': the close event is on its way; queue and reconnect.
+    }
+    if (ep.pending.length >= this.maxPending) {
+      if (item.recipient) this.system.deadLetter(item.recipient, item.message, 'backpressure');
+      return;
+    }
+    ep.pending.push(item);
+    this.ensureConnecting(ep);
+  }
+
+  // ---------------------------------------------------------------- connections
+
+  private ensureConnecting(ep: Endpoint): void {
+    if (ep.conn || ep.connecting || ep.retryTimer !== undefined || this.closing) return;
+    ep.connecting = true;
+    this.armUnreachable(ep);
+    this.transport.connect(ep.transportAddress).then(
+      (conn) => {
+        ep.connecting = false;
+        this.adopt(conn);
+      },
+      (error: unknown) => {
+        ep.connecting = false;
+        if (this.closing || ep.conn) return;
+        this.emit({ type: 'connect-failed', peer: ep.transportAddress, error });
+        const base = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(ep.attempt++, 20));
+        const delay = base * (1 + this.system.random.next() * this.jitter);
+        ep.retryTimer = this.system.clock.setTimeout(() => {
+          ep.retryTimer = undefined;
+          if (ep.interesting) this.ensureConnecting(ep);
+        }, delay);
+      },
+    );
+  }
+
+  /** A connection finished its handshake: from now on it carries this peer's traffic. */
+  private adopt(conn: Connection): void {
+    if (this.closing) {
+      conn.terminate();
+      return;
+    }
+    const ep = this.endpoint(conn.peer.address);
+    if (ep.conn === conn) return;
+    if (ep.incarnation !== undefined && ep.incarnation !== conn.peer.incarnation) {
+      const previous = ep.incarnation;
+      this.peerGone(ep, 'restarted');
+      this.emit({
+        type: 'peer-restarted',
+        peer: ep.transportAddress,
+        previous,
+        incarnation: conn.peer.incarnation,
+      });
+    }
+    ep.conn = conn;
+    ep.incarnation = conn.peer.incarnation;
+    ep.attempt = 0;
+    ep.lastHeard = this.system.clock.now();
+    if (ep.retryTimer !== undefined) {
+      this.system.clock.clearTimeout(ep.retryTimer);
+      ep.retryTimer = undefined;
+    }
+    this.disarmUnreachable(ep);
+    conn.onMessage((bytes) => this.receive(ep, conn, bytes));
+    conn.onClose((info) => this.connectionClosed(ep, conn, info));
+    this.emit({ type: 'peer-connected', peer: ep.transportAddress, incarnation: conn.peer.incarnation });
+    const pending = ep.pending;
+    ep.pending = [];
+    for (const item of pending) this.send(ep, item);
+    this.armHeartbeat(ep);
+  }
+
+  private connectionClosed(ep: Endpoint, conn: Connection, info: CloseInfo): void {
+    if (ep.conn !== conn) return;
+    ep.conn = null;
+    if (ep.heartbeatTimer !== undefined) {
+      this.system.clock.clearTimeout(ep.heartbeatTimer);
+      ep.heartbeatTimer = undefined;
+    }
+    this.emit({ type: 'peer-disconnected', peer: ep.transportAddress, code: info.code, reason: info.reason });
+    if (this.closing) return;
+    if (ep.interesting) this.ensureConnecting(ep);
+  }
+
+  private armHeartbeat(ep: Endpoint): void {
+    ep.heartbeatTimer = this.system.clock.setTimeout(() => {
+      ep.heartbeatTimer = undefined;
+      const conn = ep.conn;
+      if (!conn || this.closing) return;
+      if (this.system.clock.now() - ep.lastHeard > this.unreachableMs) {
+        // Connected but silent: as good as gone. Dropping the connection lets a live peer come back.
+        conn.terminate();
+        this.peerGone(ep, 'unreachable');
+        return;
+      }
+      if (!ep.sentSinceBeat) conn.send(encodeEnvelope({ kind: WireKind.Heartbeat }, this));
+      ep.sentSinceBeat = false;
+      this.armHeartbeat(ep);
+    }, this.heartbeatMs);
+  }
+
+  private armUnreachable(ep: Endpoint): void {
+    if (ep.unreachableTimer !== undefined) return;
+    ep.unreachableTimer = this.system.clock.setTimeout(() => {
+      ep.unreachableTimer = undefined;
+      if (!ep.conn && !this.closing) this.peerGone(ep, 'unreachable');
+    }, this.unreachableMs);
+  }
+
+  private disarmUnreachable(ep: Endpoint): void {
+    if (ep.unreachableTimer !== undefined) {
+      this.system.clock.clearTimeout(ep.unreachableTimer);
+      ep.unreachableTimer = undefined;
+    }
+  }
+
+  /**
+   * The peer (this incarnation of it) is gone: what waited for it is dead-lettered, local watchers of its actors
+   * get `Terminated`, and its watches on our actors are dropped.
+   */
+  private peerGone(ep: Endpoint, why: 'unreachable' | 'restarted'): void {
+    const incarnation = ep.incarnation;
+    if (why === 'unreachable') {
+      const pending = ep.pending;
+      ep.pending = [];
+      for (const item of pending) {
+        if (item.recipient) this.system.deadLetter(item.recipient, item.message, 'peer-unreachable');
+      }
+      if (ep.retryTimer !== undefined) {
+        this.system.clock.clearTimeout(ep.retryTimer);
+        ep.retryTimer = undefined;
+      }
+      ep.attempt = 0;
+      this.emit({ type: 'peer-unreachable', peer: ep.transportAddress, incarnation });
+    }
+    const watched = [...ep.watched];
+    ep.watched.clear();
+    for (const [ref, watchers] of watched) {
+      for (const w of watchers) w.sendSystem(new SysMsg(SysKind.DeathWatch, ref));
+    }
+    const watchedBy = [...ep.watchedBy];
+    ep.watchedBy.clear();
+    for (const [watchee, watchers] of watchedBy) {
+      for (const w of watchers) watchee.sendSystem(new SysMsg(SysKind.Unwatch, w));
+    }
+    // Refs to the old incarnation can never reach anyone again; forget them.
+    if (incarnation !== undefined) {
+      for (const [key, ref] of this.remoteRefs) {
+        if (ref.endpoint === ep && ref.incarnation === incarnation) this.remoteRefs.delete(key);
+      }
+    }
+  }
+
+  private clearTimers(ep: Endpoint): void {
+    for (const t of [ep.retryTimer, ep.unreachableTimer, ep.heartbeatTimer]) {
+      if (t !== undefined) this.system.clock.clearTimeout(t);
+    }
+    ep.retryTimer = ep.unreachableTimer = ep.heartbeatTimer = undefined;
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private receive(ep: Endpoint, conn: Connection, bytes: Uint8Array): void {
+    if (ep.conn !== conn) return;
+    ep.lastHeard = this.system.clock.now();
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(bytes, this);
+    } catch (e) {
+      this.refused(ep, e);
+      return;
+    }
+    switch (env.kind) {
+      case WireKind.User:
+        this.deliver(ep, env);
+        return;
+      case WireKind.Watch:
+      case WireKind.Unwatch: {
+        const watcher = this.read(ep.nodeAddress, env.watcher, ep.incarnation ?? '') as RemoteActorRef;
+        const watchee = env.to === '' || env.to === this.incarnation ? this.localRef(env.watchee) : undefined;
+        if (env.kind === WireKind.Unwatch) {
+          if (!watchee) return;
+          const set = ep.watchedBy.get(watchee);
+          if (set?.delete(watcher) && set.size === 0) ep.watchedBy.delete(watchee);
+          watchee.sendSystem(new SysMsg(SysKind.Unwatch, watcher));
+          return;
+        }
+        if (!watchee) {
+          // Nothing by that name here (or it was an earlier incarnation): it is as dead as can be.
+          this.sendControl(ep, {
+            kind: WireKind.Death,
+            to: watcher.incarnation,
+            dead: env.watchee,
+            watcher: env.watcher,
+          });
+          return;
+        }
+        let set = ep.watchedBy.get(watchee);
+        if (!set) ep.watchedBy.set(watchee, (set = new Set()));
+        set.add(watcher);
+        watchee.sendSystem(new SysMsg(SysKind.Watch, watcher));
+        return;
+      }
+      case WireKind.Death: {
+        if (env.to !== '' && env.to !== this.incarnation) return;
+        for (const [ref, watchers] of ep.watched) {
+          if (ref.path !== env.dead) continue;
+          for (const w of watchers) {
+            if (w.path !== env.watcher) continue;
+            watchers.delete(w);
+            w.sendSystem(new SysMsg(SysKind.DeathWatch, ref));
+          }
+          if (watchers.size === 0) ep.watched.delete(ref);
+        }
+        return;
+      }
+      case WireKind.Heartbeat:
+        return;
+    }
+  }
+
+  private deliver(ep: Endpoint, env: Extract<Envelope, { kind: WireKind.User }>): void {
+    const recipient = this.address + env.path;
+    if (env.to !== '' && env.to !== this.incarnation) {
+      this.system.deadLetter(recipient, env.payload, 'wrong-incarnation');
+      return;
+    }
+    let message: unknown;
+    try {
+      message = this.serialization.fromWire(env.manifest, env.payload);
+    } catch (e) {
+      this.refused(ep, e);
+      this.system.deadLetter(recipient, env.payload, 'malformed');
+      return;
+    }
+    const target = this.localRef(env.path);
+    if (!target) {
+      this.system.deadLetter(recipient, message, 'unknown-recipient');
+      return;
+    }
+    target.tell(message);
+  }
+
+  private refused(ep: Endpoint, e: unknown): void {
+    const error =
+      e instanceof RemoteError ? e : new RemoteError('REMOTE_ERR_INTERNAL', String(e), { cause: e });
+    this.emit({ type: 'refused-message', peer: ep.transportAddress, error });
+    this.system.log.warn(`refused a message from ${ep.transportAddress}`, error);
+  }
+
+  private emit(event: RemoteEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (e) {
+        this.system.log.error('a remote event listener threw', e);
+      }
+    }
+  }
+}
