@@ -5,6 +5,8 @@
 export const CloseCodes = {
   normal: 1000,
   goingAway: 1001,
+  /** No close frame: the connection was lost (a crash, a cut cable). */
+  abnormalClosure: 1006,
   /** ws's own: a frame over `maxPayload`. */
   messageTooBig: 1009,
   protocolViolation: 4001,
