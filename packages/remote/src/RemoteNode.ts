@@ -33,6 +33,8 @@ export interface RemotingOptions {
   unreachableAfterMs?: number;
   /** Most messages waiting for a connection to one peer; beyond, dead letters. Default 10,000. */
   maxPendingPerPeer?: number;
+  /** This start's incarnation id. Default: a fresh nanoid; a deterministic simulation passes a seeded one. */
+  incarnation?: string;
 }
 
 /** Something remoting wants known: peers coming and going, and messages it refused. */
@@ -138,6 +140,7 @@ export async function createNode(
       heartbeatIntervalMs,
       unreachableAfterMs,
       maxPendingPerPeer,
+      incarnation,
     });
   } catch (e) {
     await system.terminate();
@@ -246,7 +249,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   private readonly maxPending: number;
   identity!: NodeIdentity;
   address = '';
-  readonly incarnation = nanoid();
+  readonly incarnation: string;
   private readonly endpoints = new Map<string, Endpoint>();
   private readonly remoteRefs = new Map<string, RemoteActorRef>();
   /** Local actors whose refs went out in messages, by path: an incoming message finds them without a walk. */
@@ -265,6 +268,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     this.heartbeatMs = options.heartbeatIntervalMs ?? 1000;
     this.unreachableMs = options.unreachableAfterMs ?? 5000;
     this.maxPending = options.maxPendingPerPeer ?? 10_000;
+    this.incarnation = options.incarnation ?? nanoid();
   }
 
   async start(): Promise<void> {
