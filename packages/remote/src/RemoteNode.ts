@@ -128,6 +128,7 @@ export async function createNode(
     heartbeatIntervalMs,
     unreachableAfterMs,
     maxPendingPerPeer,
+    incarnation,
     ...sys
   } = options;
   const system = createActorSystem(sys);
