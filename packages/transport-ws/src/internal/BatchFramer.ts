@@ -1,0 +1,71 @@
+/** Each message in a batch frame is preceded by its length, a u32 big-endian. */
+export const LENGTH_PREFIX_BYTES = 4;
+
+/**
+ * Packs queued messages into one batch frame: `(u32be length, bytes)*`. Messages are copied in as they are
+ * queued, so the caller may reuse its array as soon as `send` returns; the buffer grows by doubling, so the
+ * amortised cost is one copy per message.
+ */
+export class BatchFramer {
+  private buffer: Buffer | undefined;
+  private used = 0;
+
+  /** Bytes queued, prefixes included. */
+  get size(): number {
+    return this.used;
+  }
+
+  append(message: Uint8Array): void {
+    const need = this.used + LENGTH_PREFIX_BYTES + message.byteLength;
+    if (!this.buffer || need > this.buffer.length) this.grow(need);
+    const buffer = this.buffer!;
+    buffer.writeUInt32BE(message.byteLength, this.used);
+    buffer.set(message, this.used + LENGTH_PREFIX_BYTES);
+    this.used = need;
+  }
+
+  /** Hands over the frame built so far (undefined when empty) and starts a new one. */
+  take(): Buffer | undefined {
+    const buffer = this.buffer;
+    if (!buffer || this.used === 0) return undefined;
+    const used = this.used;
+    this.buffer = undefined;
+    this.used = 0;
+    if (used === buffer.length) return buffer;
+    // A frame waiting in the socket keeps its whole buffer alive, while bufferedAmount counts only the used
+    // part; copying mostly-empty buffers keeps real memory within twice what the outbound bound accounts for.
+    return used * 2 < buffer.length ? Buffer.from(buffer.subarray(0, used)) : buffer.subarray(0, used);
+  }
+
+  clear(): void {
+    this.buffer = undefined;
+    this.used = 0;
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, (this.buffer?.length ?? 0) * 2));
+    if (this.buffer) this.buffer.copy(next, 0, 0, this.used);
+    this.buffer = next;
+  }
+
+  /**
+   * Splits a batch frame into its messages (views into `frame`, no copies). Returns undefined for a malformed
+   * frame (empty, a truncated prefix, a length past the end) without delivering any of it: a peer that sends
+   * garbage is cut off, and what came before the garbage in the same frame is not trusted either.
+   */
+  static decode(frame: Uint8Array): Uint8Array[] | undefined {
+    if (frame.byteLength === 0) return undefined;
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const messages: Uint8Array[] = [];
+    let offset = 0;
+    while (offset < frame.byteLength) {
+      if (frame.byteLength - offset < LENGTH_PREFIX_BYTES) return undefined;
+      const length = view.getUint32(offset);
+      offset += LENGTH_PREFIX_BYTES;
+      if (length > frame.byteLength - offset) return undefined;
+      messages.push(new Uint8Array(frame.buffer, frame.byteOffset + offset, length));
+      offset += length;
+    }
+    return messages;
+  }
+}
