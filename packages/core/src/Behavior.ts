@@ -203,3 +203,48 @@ export abstract class AbstractBehavior<M> extends ReceivingBehavior<M> {
     return this.onSignal(signal);
   }
 }
+
+/**
+ * What a behaviour is, for tools that interpret behaviours themselves (the test kit's synchronous
+ * `BehaviorTestKit`). Applications never need it.
+ */
+export type BehaviorView<M> =
+  | {
+      readonly kind: 'receive';
+      onMessage(ctx: ActorContext<M>, message: M): Next<M>;
+      onSignal(ctx: ActorContext<M>, signal: Signal): Next<M>;
+    }
+  | { readonly kind: 'setup'; factory(ctx: ActorContext<M>): Behavior<M> | Promise<Behavior<M>> }
+  | { readonly kind: 'stopped'; readonly postStop: (() => void) | undefined }
+  | { readonly kind: 'same' | 'unhandled' | 'empty' | 'ignore' };
+
+const KINDS = ['receive', 'setup', 'same', 'stopped', 'unhandled', 'empty', 'ignore'] as const;
+
+/**
+ * A view of `behavior` (undefined for anything that is not a behaviour).
+ *
+ * @example
+ * ```ts
+ * const view = inspectBehavior(b);
+ * if (view?.kind === 'receive') view.onMessage(ctx, message);
+ * ```
+ */
+export function inspectBehavior<M>(behavior: Behavior<M>): BehaviorView<M> | undefined {
+  const tag = (behavior as { _tag?: unknown } | null | undefined)?._tag;
+  if (typeof tag !== 'number' || !(tag in KINDS)) return undefined;
+  const kind = KINDS[tag];
+  switch (kind) {
+    case 'receive': {
+      const r = behavior as ReceivingBehavior<M>;
+      return { kind, onMessage: (ctx, m) => r._onMessage(ctx, m), onSignal: (ctx, s) => r._onSignal(ctx, s) };
+    }
+    case 'setup': {
+      const f = (behavior as SetupBehavior<M>).factory;
+      return { kind, factory: (ctx) => f(ctx) };
+    }
+    case 'stopped':
+      return { kind, postStop: (behavior as StoppedBehavior<M>).postStop };
+    default:
+      return { kind };
+  }
+}

@@ -15,6 +15,8 @@ export type {
 export {
   AbstractBehavior,
   Behavior,
+  type BehaviorView,
+  inspectBehavior,
   empty,
   ignore,
   type Next,

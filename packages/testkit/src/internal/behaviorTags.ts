@@ -1,11 +1,6 @@
-import type { ActorContext, Behavior, Next, Signal } from '@troupe/core';
+import { type ActorContext, type Behavior, inspectBehavior, type Next, type Signal } from '@troupe/core';
 
-/**
- * Core's behaviour kinds. Core checks `behavior._tag` against its `Tag` const enum, which `@troupe/core` does
- * not export (and a const enum cannot be read across an `isolatedModules` boundary anyway), so the numbers are
- * copied here. They must stay in step with `Tag` in core's `src/Behavior.ts`; the BehaviorTestKit tests
- * interpret every public behaviour constructor, so a drift shows up there.
- */
+/** Behaviour kinds as numbers, for quick comparisons in the kit; read through core's `inspectBehavior`. */
 export const BehaviorTag = {
   Receive: 0,
   Setup: 1,
@@ -16,36 +11,51 @@ export const BehaviorTag = {
   Ignore: 6,
 } as const;
 
+const BY_KIND = {
+  receive: BehaviorTag.Receive,
+  setup: BehaviorTag.Setup,
+  same: BehaviorTag.Same,
+  stopped: BehaviorTag.Stopped,
+  unhandled: BehaviorTag.Unhandled,
+  empty: BehaviorTag.Empty,
+  ignore: BehaviorTag.Ignore,
+} as const;
+
 /** The tag of anything that claims to be a behaviour, or undefined. */
 export function tagOf(b: unknown): number | undefined {
-  const tag = (b as { _tag?: unknown } | null | undefined)?._tag;
-  return typeof tag === 'number' ? tag : undefined;
+  const view = inspectBehavior(b as Behavior<unknown>);
+  return view ? BY_KIND[view.kind] : undefined;
 }
 
-/** What core's `ReceivingBehavior` (not exported) offers the runtime: the message and signal entry points. */
+/** The message and signal entry points of a receiving behaviour. */
 export interface ReceivingLike<M> {
   _onMessage(ctx: ActorContext<M>, message: M): Next<M>;
   _onSignal(ctx: ActorContext<M>, signal: Signal): Next<M>;
 }
 
-/** Core's `SetupBehavior` (not exported). */
 export interface SetupLike<M> {
   factory(ctx: ActorContext<M>): Behavior<M> | Promise<Behavior<M>>;
 }
 
-/** Core's `StoppedBehavior` (not exported). */
 export interface StoppedLike {
   readonly postStop: (() => void) | undefined;
 }
 
+function view<M>(b: Behavior<M>, kind: string) {
+  const v = inspectBehavior(b);
+  if (v?.kind !== kind) throw new TypeError(`not a ${kind} behaviour`);
+  return v;
+}
+
 export function asReceiving<M>(b: Behavior<M>): ReceivingLike<M> {
-  return b as unknown as ReceivingLike<M>;
+  const v = view(b, 'receive') as Extract<ReturnType<typeof inspectBehavior<M>>, { kind: 'receive' }>;
+  return { _onMessage: v.onMessage, _onSignal: v.onSignal };
 }
 export function asSetup<M>(b: Behavior<M>): SetupLike<M> {
-  return b as unknown as SetupLike<M>;
+  return view(b, 'setup') as SetupLike<M>;
 }
 export function asStopped<M>(b: Behavior<M>): StoppedLike {
-  return b as unknown as StoppedLike;
+  return view(b, 'stopped') as unknown as StoppedLike;
 }
 
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
