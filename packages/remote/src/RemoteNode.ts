@@ -90,6 +90,14 @@ export interface RemoteNode {
   addressOf(ref: ActorRef<never>): string;
   onEvent(listener: (event: RemoteEvent) => void): () => void;
   peers(): PeerInfo[];
+  /** The codecs this node uses; layers above (the cluster) register their own protocol here. */
+  readonly serialization: Serialization;
+  /**
+   * Declares the node at `address` (a node address or a transport address) gone, as if unreachable: waiting
+   * messages become dead letters and watchers of its actors get `Terminated`. For a membership layer that has
+   * decided a node is down; a later connection from a new incarnation is welcome.
+   */
+  markGone(address: string): void;
   /** Terminates the actor system (so remote watchers learn of it), then flushes and closes the transport. */
   shutdown(): Promise<void>;
 }
@@ -241,7 +249,7 @@ class DeadRef extends BaseRef<unknown> {
 class RemoteNodeImpl implements RemoteNode, RefCodec {
   readonly system: ActorSystem;
   private readonly transport: Transport;
-  private readonly serialization: Serialization;
+  readonly serialization: Serialization;
   private readonly minBackoff: number;
   private readonly maxBackoff: number;
   private readonly jitter: number;
@@ -309,6 +317,14 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       connected: e.conn !== null,
       pending: e.pending.length,
     }));
+  }
+
+  markGone(address: string): void {
+    const transportAddress = address.startsWith('troupe://') ? parseAddress(address).transport : address;
+    const ep = this.endpoints.get(transportAddress);
+    if (!ep) return;
+    ep.conn?.terminate();
+    this.peerGone(ep, 'unreachable');
   }
 
   shutdown(): Promise<void> {
