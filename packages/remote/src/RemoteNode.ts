@@ -181,6 +181,12 @@ class Endpoint {
   readonly watched = new Map<RemoteActorRef, Set<InternalRef>>();
   /** Local actors this peer's actors watch: watchee → remote watchers. */
   readonly watchedBy = new Map<InternalRef, Set<RemoteActorRef>>();
+  /**
+   * Watch and death notices not yet acknowledged, by kind and paths: resent with every heartbeat until the peer
+   * acknowledges them, so that a dropped notice cannot lose a `Terminated`. Receivers handle repeats
+   * idempotently.
+   */
+  readonly unacked = new Map<string, Envelope>();
 
   constructor(
     readonly transportAddress: string,
@@ -431,13 +437,15 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         if (!watchers) ep.watched.set(ref, (watchers = new Set()));
         watchers.add(msg.ref);
         const [, watcher] = this.write(msg.ref as unknown as BaseRef);
-        this.sendControl(ep, { kind: WireKind.Watch, to: ref.incarnation, watchee: ref.path, watcher });
+        this.sendReliably(ep, { kind: WireKind.Watch, to: ref.incarnation, watchee: ref.path, watcher });
         return;
       }
       case SysKind.Unwatch: {
         const watchers = ep.watched.get(ref);
         if (!watchers?.delete(msg.ref)) return;
         if (watchers.size === 0) ep.watched.delete(ref);
+        ep.unacked.delete(`w|${ref.path}|${msg.ref.path}`);
+        // Best effort: a lost unwatch only costs a death notice that nobody wants.
         this.sendControl(ep, {
           kind: WireKind.Unwatch,
           to: ref.incarnation,
@@ -450,7 +458,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         // A local actor this remote watcher watched has terminated: tell its node.
         const set = ep.watchedBy.get(msg.ref);
         if (set?.delete(ref) && set.size === 0) ep.watchedBy.delete(msg.ref);
-        this.sendControl(ep, {
+        this.sendReliably(ep, {
           kind: WireKind.Death,
           to: ref.incarnation,
           dead: msg.ref.path,
@@ -461,6 +469,13 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       default:
         return;
     }
+  }
+
+  /** Sends a watch or death notice and keeps it until acknowledged (see `Endpoint.unacked`). */
+  private sendReliably(ep: Endpoint, env: Envelope): void {
+    if (env.kind === WireKind.Watch) ep.unacked.set(`w|${env.watchee}|${env.watcher}`, env);
+    else if (env.kind === WireKind.Death) ep.unacked.set(`d|${env.dead}|${env.watcher}`, env);
+    this.sendControl(ep, env);
   }
 
   private sendControl(ep: Endpoint, env: Envelope): void {
@@ -576,7 +591,8 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         this.peerGone(ep, 'unreachable');
         return;
       }
-      if (!ep.sentSinceBeat) conn.send(encodeEnvelope({ kind: WireKind.Heartbeat }, this));
+      if (ep.unacked.size > 0) for (const env of ep.unacked.values()) this.sendControl(ep, env);
+      else if (!ep.sentSinceBeat) conn.send(encodeEnvelope({ kind: WireKind.Heartbeat }, this));
       ep.sentSinceBeat = false;
       this.armHeartbeat(ep);
     }, this.heartbeatMs);
@@ -616,6 +632,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       ep.attempt = 0;
       this.emit({ type: 'peer-unreachable', peer: ep.transportAddress, incarnation });
     }
+    ep.unacked.clear();
     const watched = [...ep.watched];
     ep.watched.clear();
     for (const [ref, watchers] of watched) {
@@ -668,9 +685,15 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
           watchee.sendSystem(new SysMsg(SysKind.Unwatch, watcher));
           return;
         }
+        this.sendControl(ep, {
+          kind: WireKind.WatchAck,
+          to: env.to,
+          watchee: env.watchee,
+          watcher: env.watcher,
+        });
         if (!watchee) {
           // Nothing by that name here (or it was an earlier incarnation): it is as dead as can be.
-          this.sendControl(ep, {
+          this.sendReliably(ep, {
             kind: WireKind.Death,
             to: watcher.incarnation,
             dead: env.watchee,
@@ -680,11 +703,19 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         }
         let set = ep.watchedBy.get(watchee);
         if (!set) ep.watchedBy.set(watchee, (set = new Set()));
+        if (set.has(watcher)) return; // a redelivered watch, already registered
         set.add(watcher);
         watchee.sendSystem(new SysMsg(SysKind.Watch, watcher));
         return;
       }
+      case WireKind.WatchAck:
+        ep.unacked.delete(`w|${env.watchee}|${env.watcher}`);
+        return;
+      case WireKind.DeathAck:
+        ep.unacked.delete(`d|${env.dead}|${env.watcher}`);
+        return;
       case WireKind.Death: {
+        this.sendControl(ep, { kind: WireKind.DeathAck, to: env.to, dead: env.dead, watcher: env.watcher });
         if (env.to !== '' && env.to !== this.incarnation) return;
         for (const [ref, watchers] of ep.watched) {
           if (ref.path !== env.dead) continue;

@@ -46,3 +46,5 @@ export {
 } from './checkLinearizable';
 export { checkOneLeaderPerTerm, type LeaderCheckResult, type RoleObservation } from './checkOneLeaderPerTerm';
 export { checkConverged, type ConvergenceResult, type StateGroup } from './checkConverged';
+
+export * from './simulation';

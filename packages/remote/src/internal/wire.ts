@@ -9,6 +9,9 @@ export enum WireKind {
   Unwatch = 2,
   Death = 3,
   Heartbeat = 4,
+  /** Acknowledges a Watch: watch and death notices are redelivered until acknowledged, and handled idempotently. */
+  WatchAck = 5,
+  DeathAck = 6,
 }
 
 /**
@@ -17,8 +20,13 @@ export enum WireKind {
  */
 export type Envelope =
   | { kind: WireKind.User; to: string; path: string; manifest: string; payload: unknown }
-  | { kind: WireKind.Watch | WireKind.Unwatch; to: string; watchee: string; watcher: string }
-  | { kind: WireKind.Death; to: string; dead: string; watcher: string }
+  | {
+      kind: WireKind.Watch | WireKind.Unwatch | WireKind.WatchAck;
+      to: string;
+      watchee: string;
+      watcher: string;
+    }
+  | { kind: WireKind.Death | WireKind.DeathAck; to: string; dead: string; watcher: string }
   | { kind: WireKind.Heartbeat };
 
 /** @internal How refs are written and read: as `[node address, path, incarnation]`. */
@@ -60,8 +68,10 @@ export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
         return encoder.encode([env.kind, env.to, env.path, env.manifest, env.payload]);
       case WireKind.Watch:
       case WireKind.Unwatch:
+      case WireKind.WatchAck:
         return encoder.encode([env.kind, env.to, env.watchee, env.watcher]);
       case WireKind.Death:
+      case WireKind.DeathAck:
         return encoder.encode([env.kind, env.to, env.dead, env.watcher]);
       case WireKind.Heartbeat:
         return encoder.encode([env.kind]);
@@ -101,9 +111,11 @@ export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
       };
     case WireKind.Watch:
     case WireKind.Unwatch:
+    case WireKind.WatchAck:
       expectLength(raw, 4);
       return { kind, to: str(raw[1], 'incarnation', 64), watchee: path(raw[2]), watcher: path(raw[3]) };
     case WireKind.Death:
+    case WireKind.DeathAck:
       expectLength(raw, 4);
       return { kind, to: str(raw[1], 'incarnation', 64), dead: path(raw[2]), watcher: path(raw[3]) };
     case WireKind.Heartbeat:

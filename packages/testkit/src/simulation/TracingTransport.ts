@@ -1,0 +1,146 @@
+import type {
+  CloseInfo,
+  Connection,
+  NodeIdentity,
+  SendResult,
+  Transport,
+  TransportHandler,
+} from '@troupe/transport';
+
+/** What the tracing transport reports to the simulation. */
+export interface NetworkTap {
+  /** Network counters (sent/dropped/duplicated), read around each send to see what the network decided. */
+  counters(): { readonly dropped: number; readonly duplicated: number };
+  sent(
+    from: string,
+    to: string,
+    bytes: Uint8Array,
+    result: SendResult,
+    dropped: boolean,
+    duplicated: boolean,
+  ): void;
+  delivered(from: string, to: string, bytes: Uint8Array): void;
+  /** An exception escaped remoting's listener: a bug to report, not something to rethrow into the network. */
+  fault(error: unknown, context: string): void;
+}
+
+/**
+ * A node's transport as the simulation sees it: every message sent and delivered goes into the trace, and an
+ * exception from a listener fails the run (the memory network would rethrow it as an uncaught exception, which
+ * would take the whole test process down rather than fail one seed).
+ */
+export class TracingTransport implements Transport {
+  private readonly wrapped = new WeakMap<Connection, Connection>();
+
+  constructor(
+    private readonly inner: Transport,
+    /** This node's transport address. */
+    private readonly address: string,
+    private readonly tap: NetworkTap,
+  ) {}
+
+  listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
+    const tap = this.tap;
+    return this.inner.listen(local, {
+      onConnection: (connection) => {
+        try {
+          handler.onConnection(this.wrap(connection));
+        } catch (error) {
+          tap.fault(error, `${this.address}: onConnection`);
+        }
+      },
+      onEvent: (event) => {
+        try {
+          handler.onEvent?.(event);
+        } catch (error) {
+          tap.fault(error, `${this.address}: onEvent`);
+        }
+      },
+    });
+  }
+
+  async connect(address: string): Promise<Connection> {
+    return this.wrap(await this.inner.connect(address));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  /** One wrapper per connection: remoting compares connections by identity. */
+  private wrap(connection: Connection): Connection {
+    let traced = this.wrapped.get(connection);
+    if (!traced) {
+      traced = new TracedConnection(connection, this.address, this.tap);
+      this.wrapped.set(connection, traced);
+    }
+    return traced;
+  }
+}
+
+class TracedConnection implements Connection {
+  constructor(
+    private readonly inner: Connection,
+    private readonly local: string,
+    private readonly tap: NetworkTap,
+  ) {}
+
+  get peer(): NodeIdentity {
+    return this.inner.peer;
+  }
+
+  get inbound(): boolean {
+    return this.inner.inbound;
+  }
+
+  get bufferedAmount(): number {
+    return this.inner.bufferedAmount;
+  }
+
+  send(message: Uint8Array): SendResult {
+    const before = this.tap.counters();
+    const dropped = before.dropped;
+    const duplicated = before.duplicated;
+    const result = this.inner.send(message);
+    const after = this.tap.counters();
+    this.tap.sent(
+      this.local,
+      this.inner.peer.address,
+      message,
+      result,
+      after.dropped > dropped,
+      after.duplicated > duplicated,
+    );
+    return result;
+  }
+
+  onMessage(listener: (message: Uint8Array) => void): void {
+    const from = this.inner.peer.address;
+    this.inner.onMessage((bytes) => {
+      this.tap.delivered(from, this.local, bytes);
+      try {
+        listener(bytes);
+      } catch (error) {
+        this.tap.fault(error, `${this.local}: onMessage from ${from}`);
+      }
+    });
+  }
+
+  onClose(listener: (info: CloseInfo) => void): void {
+    this.inner.onClose((info) => {
+      try {
+        listener(info);
+      } catch (error) {
+        this.tap.fault(error, `${this.local}: onClose of ${this.inner.peer.address}`);
+      }
+    });
+  }
+
+  close(code?: number, reason?: string): Promise<void> {
+    return this.inner.close(code, reason);
+  }
+
+  terminate(): void {
+    this.inner.terminate();
+  }
+}
