@@ -379,7 +379,8 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         return new DeadRef(this, path, 'unknown-recipient');
       }
       ref = new RemoteActorRef(this, this.endpoint(transportAddress), path, incarnation);
-      this.remoteRefs.set(key, ref);
+      // Temporary reply refs (one per remote ask) are used once: caching them would grow without bound.
+      if (!path.startsWith('/temp/')) this.remoteRefs.set(key, ref);
     }
     return ref;
   }
