@@ -88,6 +88,11 @@ export interface ActorSystem {
 
   /** Starts a top-level actor under `/user`. Throws `InvalidActorNameError`, `ActorNameTakenError`, or `SystemTerminatedError`. */
   spawn<M>(behavior: Behavior<M>, options?: SpawnOptions | string): ActorRef<M>;
+  /**
+   * Starts an actor under `/system`, for extensions (remoting, the cluster) whose actors are not the
+   * application's. Same rules as `spawn`.
+   */
+  systemActorOf<M>(behavior: Behavior<M>, options?: SpawnOptions | string): ActorRef<M>;
   /** Stops any local actor of this system at once (after its children); its queued messages become dead letters. */
   stop(ref: ActorRef<never>): void;
   /**
@@ -178,6 +183,11 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
     // Refused from the moment terminate() is called: a new top-level actor would only be stopped at once.
     if (this.terminating) throw new SystemTerminatedError(this.name);
     return this.userGuardian.spawnChild(behavior, options, 0);
+  }
+
+  systemActorOf<M>(behavior: Behavior<M>, options?: SpawnOptions | string): ActorRef<M> {
+    if (this.terminating) throw new SystemTerminatedError(this.name);
+    return this.systemGuardian.spawnChild(behavior, options, 0);
   }
 
   stop(ref: ActorRef<never>): void {

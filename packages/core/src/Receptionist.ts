@@ -1,5 +1,5 @@
 import type { ActorRef } from './ActorRef';
-import { type Behavior, receive, setup } from './Behavior';
+import { type Behavior, receive, setup, unhandled } from './Behavior';
 
 /**
  * A typed name under which actors offer a service. Two keys with the same id are the same key.
@@ -138,6 +138,8 @@ export function localReceptionist(): Behavior<Internal> {
     };
 
     return receive<Internal>((_ctx, msg) => {
+      // Commands can come from anywhere (remoting, buggy callers): what is not one is unhandled, never a crash.
+      if (!isCommand(msg)) return unhandled();
       switch (msg.type) {
         case 'register': {
           const e = entry(msg.key);
@@ -177,4 +179,28 @@ export function localReceptionist(): Behavior<Internal> {
       }
     });
   });
+}
+
+const COMMANDS = new Set(['register', 'deregister', 'find', 'subscribe', 'unsubscribe', '$terminated']);
+
+function isCommand(msg: unknown): msg is Internal {
+  if (msg === null || typeof msg !== 'object') return false;
+  const m = msg as Record<string, unknown>;
+  if (typeof m.type !== 'string' || !COMMANDS.has(m.type)) return false;
+  if (m.type === '$terminated') return isRef(m.ref);
+  const key = m.key as { id?: unknown } | undefined;
+  if (!key || typeof key.id !== 'string') return false;
+  switch (m.type) {
+    case 'register':
+    case 'deregister':
+      return isRef(m.service) && (m.replyTo === undefined || isRef(m.replyTo));
+    case 'find':
+      return isRef(m.replyTo);
+    default:
+      return isRef(m.subscriber);
+  }
+}
+
+function isRef(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && typeof (v as { tell?: unknown }).tell === 'function';
 }

@@ -90,6 +90,11 @@ export interface RemoteNode {
   addressOf(ref: ActorRef<never>): string;
   onEvent(listener: (event: RemoteEvent) => void): () => void;
   peers(): PeerInfo[];
+  /**
+   * Lets other nodes send user messages to local actors under `pathPrefix` (such as `/system/cluster/`). Only
+   * `/user/` and `/temp/` are reachable by default: the framework's own actors are no remote API.
+   */
+  expose(pathPrefix: string): void;
   /** The codecs this node uses; layers above (the cluster) register their own protocol here. */
   readonly serialization: Serialization;
   /**
@@ -270,6 +275,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   /** Local actors whose refs went out in messages, by path: an incoming message finds them without a walk. */
   private readonly exported = new Map<string, InternalRef>();
   private readonly listeners = new Set<(e: RemoteEvent) => void>();
+  private readonly exposedPrefixes: string[] = [];
   private closing = false;
   private closed: Promise<void> | undefined;
 
@@ -323,6 +329,19 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       connected: e.conn !== null,
       pending: e.pending.length,
     }));
+  }
+
+  expose(pathPrefix: string): void {
+    if (!pathPrefix.startsWith('/system/') || !pathPrefix.endsWith('/')) {
+      throw new InvalidAddressError(pathPrefix);
+    }
+    this.exposedPrefixes.push(pathPrefix);
+  }
+
+  private isExposed(path: string): boolean {
+    if (path.startsWith('/user/') || path.startsWith('/temp/')) return true;
+    for (const p of this.exposedPrefixes) if (path.startsWith(p)) return true;
+    return false;
   }
 
   markGone(address: string): void {
@@ -514,23 +533,27 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     if (ep.conn || ep.connecting || ep.retryTimer !== undefined || this.closing) return;
     ep.connecting = true;
     this.armUnreachable(ep);
-    this.transport.connect(ep.transportAddress).then(
-      (conn) => {
-        ep.connecting = false;
-        this.adopt(conn);
-      },
-      (error: unknown) => {
-        ep.connecting = false;
-        if (this.closing || ep.conn) return;
-        this.emit({ type: 'connect-failed', peer: ep.transportAddress, error });
-        const base = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(ep.attempt++, 20));
-        const delay = base * (1 + this.system.random.next() * this.jitter);
-        ep.retryTimer = this.system.clock.setTimeout(() => {
-          ep.retryTimer = undefined;
-          if (ep.interesting) this.ensureConnecting(ep);
-        }, delay);
-      },
-    );
+    // Through a resolved promise, so that a transport throwing at once (an address no URL can hold) is a failed
+    // attempt like any other, never an exception in the sender's tell.
+    Promise.resolve(ep.transportAddress)
+      .then((address) => this.transport.connect(address))
+      .then(
+        (conn) => {
+          ep.connecting = false;
+          this.adopt(conn);
+        },
+        (error: unknown) => {
+          ep.connecting = false;
+          if (this.closing || ep.conn) return;
+          this.emit({ type: 'connect-failed', peer: ep.transportAddress, error });
+          const base = Math.min(this.maxBackoff, this.minBackoff * 2 ** Math.min(ep.attempt++, 20));
+          const delay = base * (1 + this.system.random.next() * this.jitter);
+          ep.retryTimer = this.system.clock.setTimeout(() => {
+            ep.retryTimer = undefined;
+            if (ep.interesting) this.ensureConnecting(ep);
+          }, delay);
+        },
+      );
   }
 
   /** A connection finished its handshake: from now on it carries this peer's traffic. */
@@ -738,6 +761,11 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     const recipient = this.address + env.path;
     if (env.to !== '' && env.to !== this.incarnation) {
       this.system.deadLetter(recipient, env.payload, 'wrong-incarnation');
+      return;
+    }
+    if (!this.isExposed(env.path)) {
+      // The framework's own actors are not a remote API unless a layer exposes them (the cluster does).
+      this.system.deadLetter(recipient, env.payload, 'unknown-recipient');
       return;
     }
     let message: unknown;

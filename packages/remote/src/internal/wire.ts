@@ -107,7 +107,7 @@ export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
         to: str(raw[1], 'incarnation', 64),
         path: path(raw[2]),
         manifest: str(raw[3], 'manifest', 256),
-        payload: toPlain(raw[4], refs, 0),
+        payload: toPlain(raw[4], refs, 0, new Set()),
       };
     case WireKind.Watch:
     case WireKind.Unwatch:
@@ -143,17 +143,23 @@ function path(v: unknown): string {
   return p;
 }
 
-function toPlain(v: unknown, refs: RefCodec, depth: number): unknown {
+/**
+ * `seen`: CBOR's value sharing (tags 28 and 29) lets a few hundred bytes name one value many times over, so that
+ * a walk would expand it exponentially. Plain message data never shares values, so a value met twice is refused.
+ */
+function toPlain(v: unknown, refs: RefCodec, depth: number, seen: Set<object>): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (depth > MAX_DEPTH) throw new MalformedMessageError('nested too deeply');
-  if (Array.isArray(v)) return v.map((x) => toPlain(x, refs, depth + 1));
+  if (seen.has(v)) throw new MalformedMessageError('shared or cyclic values are not allowed');
+  seen.add(v);
+  if (Array.isArray(v)) return v.map((x) => toPlain(x, refs, depth + 1, seen));
   if (v instanceof Uint8Array) return v;
   if (v instanceof Map) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of v) {
       if (typeof k !== 'string') throw new MalformedMessageError('object keys must be strings');
       if (FORBIDDEN_KEYS.has(k)) throw new MalformedMessageError(`forbidden key ${k}`);
-      out[k] = toPlain(x, refs, depth + 1);
+      out[k] = toPlain(x, refs, depth + 1, seen);
     }
     return out;
   }
