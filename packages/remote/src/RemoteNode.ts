@@ -162,6 +162,9 @@ export async function createNode(
   }
 }
 
+/** Most watch and death notices kept for redelivery to one peer. */
+const MAX_UNACKED = 1024;
+
 interface Pending {
   bytes: Uint8Array;
   /** For a user message: whom it was for and what it was, to dead-letter it if it never leaves. */
@@ -192,6 +195,7 @@ class Endpoint {
    * idempotently.
    */
   readonly unacked = new Map<string, Envelope>();
+  warnedUnacked = false;
 
   constructor(
     readonly transportAddress: string,
@@ -204,12 +208,17 @@ class Endpoint {
   }
 }
 
-/** A ref to an actor on another node. One object per (node, incarnation, path), so watches match up. */
+/**
+ * A ref to an actor on another node. One live object per (node, incarnation, path), so watches match up. Its
+ * endpoint is found when the ref is first used: refs that only pass through (or arrive in refused messages)
+ * never create one.
+ */
 class RemoteActorRef<M = unknown> extends BaseRef<M> {
   readonly name: string;
   constructor(
     private readonly node: RemoteNodeImpl,
-    readonly endpoint: Endpoint,
+    readonly transportAddress: string,
+    readonly nodeAddress: string,
     readonly path: string,
     /** '' when made from an address string: whichever incarnation is there. */
     readonly incarnation: string,
@@ -227,8 +236,11 @@ class RemoteActorRef<M = unknown> extends BaseRef<M> {
   sendSystem(msg: SysMsg): void {
     this.node.remoteSystemMessage(this, msg);
   }
+  get endpoint(): Endpoint {
+    return this.node.endpoint(this.transportAddress);
+  }
   override toString(): string {
-    return this.endpoint.nodeAddress + this.path;
+    return this.nodeAddress + this.path;
   }
 }
 
@@ -271,7 +283,10 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   address = '';
   readonly incarnation: string;
   private readonly endpoints = new Map<string, Endpoint>();
-  private readonly remoteRefs = new Map<string, RemoteActorRef>();
+  private readonly remoteRefs = new Map<string, WeakRef<RemoteActorRef>>();
+  private readonly refRegistry = new FinalizationRegistry<string>((key) => {
+    if (this.remoteRefs.get(key)?.deref() === undefined) this.remoteRefs.delete(key);
+  });
   /** Local actors whose refs went out in messages, by path: an incoming message finds them without a walk. */
   private readonly exported = new Map<string, InternalRef>();
   private readonly listeners = new Set<(e: RemoteEvent) => void>();
@@ -368,7 +383,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   // ---------------------------------------------------------------- refs on the wire
 
   write(ref: BaseRef): [string, string, string] {
-    if (ref instanceof RemoteActorRef) return [ref.endpoint.nodeAddress, ref.path, ref.incarnation];
+    if (ref instanceof RemoteActorRef) return [ref.nodeAddress, ref.path, ref.incarnation];
     if (ref instanceof DeadRef) return [this.address, ref.path, this.incarnation];
     if ((ref as unknown as { sys?: unknown }).sys !== this.system) {
       throw new UnregisteredMessageError('refs of an actor system that is not this node');
@@ -389,7 +404,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       return (this.localRef(path) as BaseRef | undefined) ?? new DeadRef(this, path, 'recipient-terminated');
     }
     const key = `${node}|${incarnation}|${path}`;
-    let ref = this.remoteRefs.get(key);
+    let ref = this.remoteRefs.get(key)?.deref();
     if (!ref) {
       let transportAddress: string;
       try {
@@ -397,9 +412,11 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       } catch {
         return new DeadRef(this, path, 'unknown-recipient');
       }
-      ref = new RemoteActorRef(this, this.endpoint(transportAddress), path, incarnation);
-      // Temporary reply refs (one per remote ask) are used once: caching them would grow without bound.
-      if (!path.startsWith('/temp/')) this.remoteRefs.set(key, ref);
+      ref = new RemoteActorRef(this, transportAddress, node, path, incarnation);
+      // Weakly: a ref nobody holds any more (one that came in a refused message, a used reply ref) is
+      // collected, and its entry with it. Watched refs are held by the endpoint, so they stay canonical.
+      this.remoteRefs.set(key, new WeakRef(ref));
+      this.refRegistry.register(ref, key);
     }
     return ref;
   }
@@ -408,7 +425,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     return this.exported.get(path) ?? (this.system.lookup(path) as InternalRef | undefined);
   }
 
-  private endpoint(transportAddress: string): Endpoint {
+  endpoint(transportAddress: string): Endpoint {
     let ep = this.endpoints.get(transportAddress);
     if (!ep) {
       ep = new Endpoint(transportAddress, nodeAddress(this.system.name, transportAddress));
@@ -493,6 +510,17 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
 
   /** Sends a watch or death notice and keeps it until acknowledged (see `Endpoint.unacked`). */
   private sendReliably(ep: Endpoint, env: Envelope): void {
+    if (ep.unacked.size >= MAX_UNACKED) {
+      // A peer that never acknowledges must not make us hoard notices: the oldest goes to best effort.
+      const oldest = ep.unacked.keys().next().value as string;
+      ep.unacked.delete(oldest);
+      if (!ep.warnedUnacked) {
+        ep.warnedUnacked = true;
+        this.system.log.warn(
+          `${ep.transportAddress} leaves watch notices unacknowledged; keeping only the newest ${MAX_UNACKED}`,
+        );
+      }
+    }
     if (env.kind === WireKind.Watch) ep.unacked.set(`w|${env.watchee}|${env.watcher}`, env);
     else if (env.kind === WireKind.Death) ep.unacked.set(`d|${env.dead}|${env.watcher}`, env);
     this.sendControl(ep, env);
@@ -669,9 +697,17 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     }
     // Refs to the old incarnation can never reach anyone again; forget them.
     if (incarnation !== undefined) {
-      for (const [key, ref] of this.remoteRefs) {
-        if (ref.endpoint === ep && ref.incarnation === incarnation) this.remoteRefs.delete(key);
+      for (const [key, weak] of this.remoteRefs) {
+        const ref = weak.deref();
+        if (!ref || (ref.transportAddress === ep.transportAddress && ref.incarnation === incarnation)) {
+          this.remoteRefs.delete(key);
+        }
       }
+    }
+    // Nothing depends on this peer any more: forget it; a later ref to it makes a fresh endpoint.
+    if (why === 'unreachable' && !ep.conn && !ep.interesting && ep.unreachableTimer === undefined) {
+      this.clearTimers(ep);
+      this.endpoints.delete(ep.transportAddress);
     }
   }
 

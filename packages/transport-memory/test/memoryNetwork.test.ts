@@ -196,7 +196,7 @@ describe('connections', () => {
     expect(a.events).toContainEqual({
       type: 'connection-closed',
       peer: b.address,
-      code: '1006',
+      code: 'abnormalClosure',
       detail: 'terminated',
     });
   });

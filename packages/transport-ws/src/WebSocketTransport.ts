@@ -236,7 +236,13 @@ export class WebSocketTransport implements Transport {
     if (address === this.local.address) {
       return Promise.reject(new ConnectFailedError(address, new Error('a node does not connect to itself')));
     }
-    return this.dial(address, target.host, target.port).promise;
+    try {
+      return this.dial(address, target.host, target.port).promise;
+    } catch (cause) {
+      // ws throws at once for a host no URL can hold: a failed connect, never an exception in the caller.
+      this.dials.delete(address);
+      return Promise.reject(new ConnectFailedError(address, cause));
+    }
   }
 
   /**

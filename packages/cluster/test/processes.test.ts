@@ -1,0 +1,49 @@
+import { eventually } from './memoryCluster';
+import { freePorts, NodeProcess } from './fixtures/nodeProcesses';
+
+jest.setTimeout(60_000);
+
+describe('a cluster of node processes over WebSocket', () => {
+  const processes: NodeProcess[] = [];
+  afterEach(async () => {
+    // Every child goes, whatever happened in the test.
+    await Promise.all(processes.splice(0).map((p) => p.stop()));
+  });
+
+  it('removes a node killed with -9 on the two others within the detection and downing bound', async () => {
+    const ports = await freePorts(3);
+    const seeds = ports.slice(0, 2).map((p) => `troupe://cluster@127.0.0.1:${p}`);
+    for (const port of ports) processes.push(new NodeProcess(port, seeds));
+    const [a, b, victim] = processes;
+    await eventually(
+      () => processes.every((p) => p.last?.up === 3 && p.last.converged === true),
+      30_000,
+      `three processes up (stderr: ${processes.map((p) => p.errors).join(' | ')})`,
+    );
+    expect(new Set(processes.map((p) => p.last?.leader)).size).toBe(1);
+
+    const killedAt = Date.now();
+    victim.kill('SIGKILL');
+    await victim.exited;
+    const removedOn = (p: NodeProcess) =>
+      p.lines.find((l) => l.event === 'member-removed' && l.member === victim.address && l.t >= killedAt);
+    await eventually(
+      () => removedOn(a) !== undefined && removedOn(b) !== undefined,
+      10_000,
+      'removal on both',
+    );
+
+    // Fast settings: phi crosses 8 within the 300 ms pause plus two 100 ms heartbeats, then 500 ms stable-after,
+    // then a gossip round or two for the down and the removal. 3 s leaves room for a loaded machine.
+    for (const p of [a, b]) {
+      const unreachable = p.lines.find((l) => l.event === 'unreachable' && l.member === victim.address)!;
+      expect(unreachable.t - killedAt).toBeLessThan(1500);
+      expect(removedOn(p)!.t - killedAt).toBeLessThan(3000);
+    }
+    await eventually(
+      () => [a, b].every((p) => p.last?.members === 2 && p.last.converged === true),
+      5000,
+      'two converged',
+    );
+  });
+});
