@@ -1,5 +1,7 @@
 // `npm run bench`: every scenario × contender in its own process, one after another so cases
 // never compete for the two cores, then results/core.jsonl and the README table are rewritten.
+// Then the remote section (src/remote/): each case in a client and a server process talking over
+// WebSocket, then results/remote.jsonl and its README table. `--only core|remote` runs one section.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,13 +13,17 @@ import { replaceBetweenMarkers } from './replace-between-markers.js';
 import { toRow } from './result-row.js';
 import { runInChild } from './run-in-child.js';
 import { scenarios } from './scenarios.js';
+import { runRemoteSection } from './remote/section.js';
 import { judge } from './targets.js';
 
 const ROOT = join(__dirname, '..');
 const RESULTS = join(ROOT, 'results', 'core.jsonl');
+const REMOTE_RESULTS = join(ROOT, 'results', 'remote.jsonl');
 const README = join(ROOT, 'README.md');
 const START = '<!-- results:core:start -->';
 const END = '<!-- results:core:end -->';
+const REMOTE_START = '<!-- results:remote:start -->';
+const REMOTE_END = '<!-- results:remote:end -->';
 
 // Formatted as `prettier --check` expects, so a fresh run leaves the repo's formatting clean.
 async function formatMarkdown(text: string, path: string): Promise<string> {
@@ -28,6 +34,20 @@ async function formatMarkdown(text: string, path: string): Promise<string> {
 
 const list = (value: string | undefined): string[] | undefined => value?.split(',').map((s) => s.trim());
 
+async function writeSection(
+  results: string,
+  rows: readonly object[],
+  start: string,
+  end: string,
+  body: string,
+) {
+  mkdirSync(join(ROOT, 'results'), { recursive: true });
+  writeFileSync(results, rows.map((row) => JSON.stringify(row)).join('\n') + '\n');
+  const readme = replaceBetweenMarkers(readFileSync(README, 'utf8'), start, end, body);
+  writeFileSync(README, await formatMarkdown(readme, README));
+  console.log(`wrote ${results} and ${README}`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -35,11 +55,41 @@ async function main(): Promise<void> {
       contender: { type: 'string' },
       // A filtered run is for development: it writes nothing unless asked to.
       write: { type: 'boolean' },
+      // One section only: 'core' or 'remote'. --scenario and --contender imply 'core'.
+      only: { type: 'string' },
+      // Profile both processes of every remote case into this directory; writes nothing unless --write.
+      'cpu-prof': { type: 'string' },
     },
   });
   const onlyScenarios = list(values.scenario);
   const onlyContenders = list(values.contender);
-  const write = values.write ?? (onlyScenarios === undefined && onlyContenders === undefined);
+  const filtered = onlyScenarios !== undefined || onlyContenders !== undefined;
+  const only = values.only ?? (filtered ? 'core' : undefined);
+  if (only !== undefined && only !== 'core' && only !== 'remote')
+    throw new Error(`--only core|remote, not ${only}`);
+  if (only !== 'remote') await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
+  if (only !== 'core') await runRemote(values['cpu-prof'], values.write ?? values['cpu-prof'] === undefined);
+}
+
+async function runRemote(cpuProfDir: string | undefined, write: boolean): Promise<void> {
+  const { rows, table, machine, seconds, failures } = await runRemoteSection(cpuProfDir);
+  console.log(`\n${table}\n\n${rows.length} remote rows in ${seconds} s`);
+  if (cpuProfDir) console.log(`profiles in ${cpuProfDir}; summarise with src/remote/summarize-profile.ts`);
+  if (failures.length > 0) {
+    console.error(`failed remote cases: ${failures.join(', ')}; remote results not written`);
+    process.exitCode = 1;
+  } else if (write) {
+    const stamp = new Date().toISOString().slice(0, 10);
+    const body = `Measured ${stamp} on ${machine}; the section took ${seconds} s.\n\n${table}`;
+    await writeSection(REMOTE_RESULTS, rows, REMOTE_START, REMOTE_END, body);
+  }
+}
+
+async function runCore(
+  onlyScenarios: string[] | undefined,
+  onlyContenders: string[] | undefined,
+  write: boolean,
+): Promise<void> {
   // The baseline is always measured: every ratio is relative to it.
   const contenders = contenderNames.filter(
     (c) => !onlyContenders || c === 'baseline' || onlyContenders.includes(c),
@@ -80,13 +130,10 @@ async function main(): Promise<void> {
     console.error(`failed cases: ${failures.join(', ')}; results not written`);
     process.exitCode = 1;
   } else if (write) {
-    mkdirSync(join(ROOT, 'results'), { recursive: true });
-    writeFileSync(RESULTS, entries.map((e) => JSON.stringify(toRow(e.result, e.baseline))).join('\n') + '\n');
     const stamp = new Date().toISOString().slice(0, 10);
     const body = `Measured ${stamp} on ${machine}; the run took ${seconds} s.\n\n${table}`;
-    const readme = replaceBetweenMarkers(readFileSync(README, 'utf8'), START, END, body);
-    writeFileSync(README, await formatMarkdown(readme, README));
-    console.log(`wrote ${RESULTS} and ${README}`);
+    const rows = entries.map((e) => toRow(e.result, e.baseline));
+    await writeSection(RESULTS, rows, START, END, body);
   }
 }
 
