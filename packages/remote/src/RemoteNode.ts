@@ -388,13 +388,17 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     if ((ref as unknown as { sys?: unknown }).sys !== this.system) {
       throw new UnregisteredMessageError('refs of an actor system that is not this node');
     }
-    if (!this.exported.has(ref.path) && ref.path.startsWith('/user/')) {
-      this.exported.set(ref.path, ref);
-      void this.system.whenStopped(ref as ActorRef<never>).then(() => {
-        if (this.exported.get(ref.path) === ref) this.exported.delete(ref.path);
-      });
-    }
+    this.remember(ref);
     return [this.address, ref.path, this.incarnation];
+  }
+
+  /** Keeps a live local actor findable by path without a walk, until it stops. */
+  private remember(ref: InternalRef): void {
+    if (this.exported.has(ref.path) || !ref.path.startsWith('/user/')) return;
+    this.exported.set(ref.path, ref);
+    void this.system.whenStopped(ref as ActorRef<never>).then(() => {
+      if (this.exported.get(ref.path) === ref) this.exported.delete(ref.path);
+    });
   }
 
   read(node: string, path: string, incarnation: string): BaseRef {
@@ -422,7 +426,12 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   }
 
   private localRef(path: string): InternalRef | undefined {
-    return this.exported.get(path) ?? (this.system.lookup(path) as InternalRef | undefined);
+    const known = this.exported.get(path);
+    if (known) return known;
+    const found = this.system.lookup(path) as InternalRef | undefined;
+    // Remembered: the next message to the same actor skips the walk (the profile's top item on receive).
+    if (found) this.remember(found);
+    return found;
   }
 
   endpoint(transportAddress: string): Endpoint {
