@@ -1,7 +1,9 @@
 // `npm run bench`: every scenario × contender in its own process, one after another so cases
 // never compete for the two cores, then results/core.jsonl and the README table are rewritten.
 // Then the remote section (src/remote/): each case in a client and a server process talking over
-// WebSocket, then results/remote.jsonl and its README table. `--only core|remote` runs one section.
+// WebSocket, then results/remote.jsonl and its README table; then the simulation and cluster scripts.
+// `--only core|remote|sim|cluster` runs one section.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,10 +67,23 @@ async function main(): Promise<void> {
   const onlyContenders = list(values.contender);
   const filtered = onlyScenarios !== undefined || onlyContenders !== undefined;
   const only = values.only ?? (filtered ? 'core' : undefined);
-  if (only !== undefined && only !== 'core' && only !== 'remote')
-    throw new Error(`--only core|remote, not ${only}`);
-  if (only !== 'remote') await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
-  if (only !== 'core') await runRemote(values['cpu-prof'], values.write ?? values['cpu-prof'] === undefined);
+  if (only !== undefined && !['core', 'remote', 'sim', 'cluster'].includes(only))
+    throw new Error(`--only core|remote|sim|cluster, not ${only}`);
+  if (only === undefined || only === 'core')
+    await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
+  if (only === undefined || only === 'remote')
+    await runRemote(values['cpu-prof'], values.write ?? values['cpu-prof'] === undefined);
+  // The simulation and cluster benches are scripts of their own; each writes its results file.
+  if (only === undefined || only === 'sim') runScript('src/sim/simBench.ts');
+  if (only === undefined || only === 'cluster') runScript('src/cluster/clusterBench.ts');
+}
+
+function runScript(file: string): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`${file} failed with exit code ${r.status}`);
+    process.exitCode = 1;
+  }
 }
 
 async function runRemote(cpuProfDir: string | undefined, write: boolean): Promise<void> {
