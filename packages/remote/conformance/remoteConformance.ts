@@ -49,6 +49,25 @@ export function testSerialization(extra: (s: Serialization) => void = () => unde
   return s;
 }
 
+/** Spawns an actor on `system` that watches `target` and reports every `Terminated` it gets. */
+export function watchFrom(
+  system: ActorSystem,
+  target: ActorRef<never>,
+  onTerminated: (ref: ActorRef<never>) => void,
+): void {
+  system.spawn(
+    setup<never>((ctx) => {
+      ctx.watch(target);
+      return receive<never>(
+        () => undefined,
+        (_c, s) => {
+          if (s.type === 'Terminated') onTerminated(s.ref);
+        },
+      );
+    }),
+  );
+}
+
 export async function eventually(check: () => boolean, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -211,17 +230,7 @@ export function describeRemoteConformance(name: string, factory: RemoteConforman
       const b = await node();
       const seen: string[] = [];
       const ghost = b.node.refFor<Seq>(`${a.node.address}/user/nobody`);
-      b.system.spawn(
-        setup<never>((ctx) => {
-          ctx.watch(ghost);
-          return receive<never>(
-            () => undefined,
-            (_c, s) => {
-              if (s.type === 'Terminated') seen.push(s.ref.path);
-            },
-          );
-        }),
-      );
+      watchFrom(b.system, ghost, (ref) => seen.push(ref.path));
       await eventually(() => seen.length === 1);
       expect(seen).toEqual(['/user/nobody']);
     });
@@ -239,17 +248,7 @@ export function describeRemoteConformance(name: string, factory: RemoteConforman
       }));
       expect(first.text).toBe('1');
       const seen: string[] = [];
-      b.system.spawn(
-        setup<never>((ctx) => {
-          ctx.watch(byAddress);
-          return receive<never>(
-            () => undefined,
-            (_c, s) => {
-              if (s.type === 'Terminated') seen.push(s.ref.path);
-            },
-          );
-        }),
-      );
+      watchFrom(b.system, byAddress, (ref) => seen.push(ref.path));
       await new Promise((r) => setTimeout(r, 50));
       const oldIncarnation = a.node.incarnation;
       const address = a.node.identity.address;
@@ -277,17 +276,7 @@ export function describeRemoteConformance(name: string, factory: RemoteConforman
       const remote = b.node.refFor<Echo>(`${a.node.address}/user/echo`);
       await ask(remote, (replyTo: ActorRef<Echoed>): Echo => ({ type: 'test/echo', text: 'x', replyTo }));
       const seen: string[] = [];
-      b.system.spawn(
-        setup<never>((ctx) => {
-          ctx.watch(remote);
-          return receive<never>(
-            () => undefined,
-            (_c, s) => {
-              if (s.type === 'Terminated') seen.push(s.ref.path);
-            },
-          );
-        }),
-      );
+      watchFrom(b.system, remote, (ref) => seen.push(ref.path));
       await new Promise((r) => setTimeout(r, 50));
       // A crash: the transport goes away, the actors never say goodbye; a new node comes up at once.
       const address = a.node.identity.address;
@@ -367,17 +356,7 @@ export function describeRemoteConformance(name: string, factory: RemoteConforman
       const remote = b.node.refFor<Echo>(`${a.node.address}/user/echo`);
       await ask(remote, (replyTo: ActorRef<Echoed>): Echo => ({ type: 'test/echo', text: 'x', replyTo }));
       const seen: string[] = [];
-      b.system.spawn(
-        setup<never>((ctx) => {
-          ctx.watch(remote);
-          return receive<never>(
-            () => undefined,
-            (_c, s) => {
-              if (s.type === 'Terminated') seen.push(s.ref.path);
-            },
-          );
-        }),
-      );
+      watchFrom(b.system, remote, (ref) => seen.push(ref.path));
       await new Promise((r) => setTimeout(r, 50));
       // The node vanishes without stopping its actors: nobody says goodbye.
       await (a.node as unknown as { transport: Transport }).transport.close();

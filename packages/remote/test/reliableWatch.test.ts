@@ -1,7 +1,7 @@
-import { createActorSystem, receive, receiveMessage, setup } from '@troupe/core';
+import { createActorSystem, receiveMessage } from '@troupe/core';
 import { MemoryNetwork } from '@troupe/transport-memory';
 import { type RemoteEvent, type RemoteNode, startRemoting } from '../src';
-import { eventually, testSerialization } from '../conformance/remoteConformance';
+import { eventually, testSerialization, watchFrom } from '../conformance/remoteConformance';
 
 describe('remote death watch on a lossy network', () => {
   const nodes: RemoteNode[] = [];
@@ -37,17 +37,7 @@ describe('remote death watch on a lossy network', () => {
       b.onEvent((e) => events.push(e));
       const terminated: string[] = [];
       net.setFaults({ dropRate: 0.3 });
-      b.system.spawn(
-        setup<never>((ctx) => {
-          ctx.watch(remote);
-          return receive<never>(
-            () => undefined,
-            (_c, s) => {
-              if (s.type === 'Terminated') terminated.push(s.ref.path);
-            },
-          );
-        }),
-      );
+      watchFrom(b.system, remote, (ref) => terminated.push(ref.path));
       // Long enough for the watch to get through (resent until acknowledged), then the target stops.
       await new Promise((r) => setTimeout(r, 200));
       a.system.stop(target);
