@@ -96,5 +96,6 @@ export {
  * `sendSystem`. Application code never needs these.
  */
 export { BaseRef } from './internal/BaseRef';
+export { StashBufferImpl as BoundedStashBuffer } from './internal/StashBufferImpl';
 export type { InternalRef } from './internal/InternalRef';
 export { SysKind, SysMsg } from './internal/SysMsg';

@@ -194,7 +194,7 @@ export class BehaviorTestKit<M> {
 
   /** The stash's contents, oldest first. */
   get stashed(): ReadonlyArray<M> {
-    return this.ctx.stash.items;
+    return this.ctx.stash.contents;
   }
 
   get activeTimers(): ReadonlyArray<TimerInfo<M>> {

@@ -1,7 +1,10 @@
 import type { StashBuffer } from '../ActorContext';
 import { StashOverflowError } from '../ActorError';
 
-/** @internal */
+/**
+ * The bounded stash behind `ctx.stash`. Exported for tools that interpret behaviours themselves (the test kit's
+ * `BehaviorTestKit`), so that they keep exactly the runtime's contract.
+ */
 export class StashBufferImpl<M> implements StashBuffer<M> {
   private items: M[] = [];
 
@@ -29,6 +32,11 @@ export class StashBufferImpl<M> implements StashBuffer<M> {
   unstashAll(): void {
     if (this.items.length === 0) return;
     this.putBack(this.drain());
+  }
+
+  /** What is stashed, oldest first. */
+  get contents(): ReadonlyArray<M> {
+    return this.items;
   }
 
   drain(): M[] {

@@ -4,6 +4,7 @@ import {
   type ActorRef,
   type ActorSystem,
   type Behavior,
+  BoundedStashBuffer,
   InvalidActorNameError,
   InvalidArgumentError,
   type Logger,
@@ -12,7 +13,6 @@ import {
 } from '@troupe/core';
 import type { Effect, LogEntry, SpawnedChild } from '../Effect';
 import { TestInbox } from '../TestInbox';
-import { RecordingStashBuffer } from './RecordingStashBuffer';
 import { RecordingTimerScheduler } from './RecordingTimerScheduler';
 
 // Core's actor name rules (ActorCell), so that a name core would refuse is refused here as well.
@@ -42,7 +42,7 @@ export class FakeActorContext<M> implements ActorContext<M> {
   readonly effects: Effect<M>[] = [];
   readonly logs: LogEntry[] = [];
   readonly timers: RecordingTimerScheduler<M>;
-  readonly stash: RecordingStashBuffer<M>;
+  readonly stash: BoundedStashBuffer<M>;
   readonly log: Logger;
   /** Live children by name, in spawn order. */
   readonly live = new Map<string, SpawnedChild>();
@@ -53,7 +53,7 @@ export class FakeActorContext<M> implements ActorContext<M> {
 
   constructor(private readonly setup: FakeContextSetup<M>) {
     this.timers = new RecordingTimerScheduler<M>((e) => this.effects.push(e));
-    this.stash = new RecordingStashBuffer<M>(setup.stashCapacity, setup.selfInbox.path, setup.putBack);
+    this.stash = new BoundedStashBuffer<M>(setup.stashCapacity, setup.selfInbox.path, setup.putBack);
     const write =
       (level: LogEntry['level']) =>
       (message: string, data?: unknown): void =>
@@ -174,7 +174,7 @@ export class FakeActorContext<M> implements ActorContext<M> {
   tearDown(): void {
     this.live.clear();
     this.timers.close();
-    this.stash.items = [];
+    this.stash.drain();
     this.watching.clear();
   }
 
