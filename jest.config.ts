@@ -19,7 +19,13 @@ const config: Config = {
       transformIgnorePatterns: ['/node_modules/(?!nanoid/)'],
       testEnvironment: 'node',
       // Workspaces import each other by package name; tests run against the sources, not a build.
-      moduleNameMapper: { '^@troupe/([a-z-]+)$': '<rootDir>/../../packages/$1/src/index.ts' },
+      // Apps are workspaces too (the demo imports the leader election and the cache), so both folders are tried.
+      moduleNameMapper: {
+        '^@troupe/([a-z-]+)$': [
+          '<rootDir>/../../packages/$1/src/index.ts',
+          '<rootDir>/../../apps/$1/src/index.ts',
+        ],
+      },
     })),
 };
 
