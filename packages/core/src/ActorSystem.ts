@@ -4,12 +4,14 @@ import type { ActorRef } from './ActorRef';
 import { type Behavior, ignore } from './Behavior';
 import { type Clock, systemClock } from './Clock';
 import { type DeadLetterReason, EventStream, type LogEvent, type LogLevel } from './EventStream';
+import type { ActorTreeNode, InspectionEvent, InspectOptions } from './Inspection';
 import { mathRandom, type RandomSource } from './RandomSource';
 import { localReceptionist, type ReceptionistCommand } from './Receptionist';
 import { SupervisorStrategy } from './SupervisorStrategy';
 import { ActorCell, GUARDIAN_FLAG } from './internal/ActorCell';
 import { createLogger } from './internal/createLogger';
 import { Dispatcher, type Executor, immediateExecutor } from './internal/Dispatcher';
+import { Inspector } from './internal/Inspector';
 import { BaseRef } from './internal/BaseRef';
 import type { SystemInternals } from './internal/SystemInternals';
 import { SysKind, SysMsg } from './internal/SysMsg';
@@ -115,6 +117,32 @@ export interface ActorSystem {
    * undeliverable; application code just tells, and the system does this for it.
    */
   deadLetter(recipient: string, message: unknown, reason: DeadLetterReason): void;
+  /**
+   * Streams what actors do, for dashboards and tests: `spawned`, `stopped`, `failed` and `restarted` (from the
+   * event stream) and `received` (each message handed to a behaviour, with its type tag and the mailbox depth
+   * behind it, sampled by `options.sample` with the system's random source). Returns the unsubscribe
+   * function; with no listener for `received`, the dispatcher pays one null check per message. Supervision
+   * decisions and dead letters are on {@link ActorSystem.events}. Throws `InvalidArgumentError` for a sample
+   * outside [0, 1] or an unknown kind.
+   *
+   * @example
+   * ```ts
+   * const stop = system.inspect((e) => console.log(e.kind, e.path), { sample: 0.01 });
+   * stop();
+   * ```
+   */
+  inspect(listener: (event: InspectionEvent) => void, options?: InspectOptions): () => void;
+  /**
+   * A snapshot of every actor: a root `/` (named after the system) whose children are the `/user` and
+   * `/system` guardians, each actor with its status and mailbox depth. Walks the whole tree: for a dashboard's
+   * refresh, not for a hot path.
+   *
+   * @example
+   * ```ts
+   * const user = system.actorTree().children.find((n) => n.path === '/user');
+   * ```
+   */
+  actorTree(): ActorTreeNode;
 }
 
 const SYSTEM_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -144,6 +172,8 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
   private live = 0;
   /** Pending asks and other temporary refs, rejected if the system goes away before they complete. */
   readonly temps = new Map<string, BaseRef & { abort(error: unknown): void }>();
+  /** Non-null only while someone inspects received messages (see Inspector). */
+  inspector: Inspector | null = null;
 
   constructor(options: ActorSystemOptions) {
     if (typeof options?.name !== 'string' || !SYSTEM_NAME_RE.test(options.name)) {
@@ -256,6 +286,20 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
       this.userGuardian.requestStop(false);
     }
     return this.whenTerminated;
+  }
+
+  inspect(listener: (event: InspectionEvent) => void, options?: InspectOptions): () => void {
+    return Inspector.subscribe(this, listener, options);
+  }
+
+  actorTree(): ActorTreeNode {
+    return {
+      path: '/',
+      name: this.name,
+      status: this.terminated ? 'terminated' : this.terminating ? 'stopping' : 'alive',
+      mailboxSize: 0,
+      children: [this.userGuardian.inspectTree(), this.systemGuardian.inspectTree()],
+    };
   }
 
   stats(): SystemStats {

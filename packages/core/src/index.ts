@@ -71,6 +71,19 @@ export {
   type SystemEventType,
   type UnhandledMessageEvent,
 } from './EventStream';
+export {
+  type ActorFailedInspection,
+  type ActorRestartedInspection,
+  type ActorSpawnedInspection,
+  type ActorStatus,
+  type ActorStoppedInspection,
+  type ActorTreeNode,
+  type InspectionEvent,
+  type InspectionKind,
+  type InspectOptions,
+  messageTypeOf,
+  type MessageReceivedInspection,
+} from './Inspection';
 export { type Clock, systemClock, type TimerHandle } from './Clock';
 export { SimulatedClock } from './SimulatedClock';
 export { createSeededRandom, mathRandom, type RandomSource } from './RandomSource';

@@ -21,6 +21,7 @@ import {
 } from '../Behavior';
 import type { TimerHandle } from '../Clock';
 import type { DeadLetterReason } from '../EventStream';
+import type { ActorStatus, ActorTreeNode } from '../Inspection';
 import { PostStop, PreRestart, type Signal, Terminated } from '../Signal';
 import type { Directive, SupervisorStrategy } from '../SupervisorStrategy';
 import { BaseRef } from './BaseRef';
@@ -300,6 +301,9 @@ export class ActorCell<M = any> extends BaseRef<M> implements ActorRef<M>, Actor
 
   /** Hands one user message to the behaviour. */
   private invoke(message: unknown): void {
+    // The only cost of inspection when nobody inspects: one null check per message.
+    const inspector = this.sys.inspector;
+    if (inspector !== null) inspector.received(this, message);
     const b = this.behavior;
     if (b._tag !== Tag.Receive) {
       if (b._tag === Tag.Empty) this.publishUnhandled(message);
@@ -1038,6 +1042,33 @@ export class ActorCell<M = any> extends BaseRef<M> implements ActorRef<M>, Actor
   /** @internal For inspection (tests, dashboards): mailbox depth. */
   get mailboxSize(): number {
     return this.userQ?.length ?? 0;
+  }
+
+  /** @internal A snapshot of this actor and its descendants, for `system.actorTree()`. */
+  inspectTree(): ActorTreeNode {
+    const children: ActorTreeNode[] = [];
+    for (let c = this.kids?.first ?? null; c !== null; c = c.nextSibling) children.push(c.inspectTree());
+    return {
+      path: this.path,
+      name: this.name,
+      status: this.status(),
+      mailboxSize: this.mailboxSize,
+      children,
+    };
+  }
+
+  private status(): ActorStatus {
+    const f = this.flags;
+    switch (f & STATUS) {
+      case TERMINATED:
+        return 'terminated';
+      case STOPPING:
+        return 'stopping';
+      case RESTARTING:
+        return 'restarting';
+    }
+    if ((f & SUSPENDED) !== 0) return 'suspended';
+    return (f & BUSY) !== 0 ? 'busy' : 'alive';
   }
 }
 

@@ -5,6 +5,7 @@ import type { RandomSource } from '../RandomSource';
 import type { SupervisorStrategy } from '../SupervisorStrategy';
 import type { ActorCell } from './ActorCell';
 import type { Dispatcher } from './Dispatcher';
+import type { Inspector } from './Inspector';
 
 /** @internal What a cell needs of its system. */
 export interface SystemInternals {
@@ -15,6 +16,8 @@ export interface SystemInternals {
   readonly dispatcher: Dispatcher;
   readonly defaultStrategy: SupervisorStrategy;
   readonly publicSystem: ActorSystem;
+  /** Set only while someone inspects received messages; null otherwise, so the hot path skips it. */
+  readonly inspector: Inspector | null;
   nextId(): number;
   checkAlive(): void;
   deadLetter(recipient: string, message: unknown, reason: DeadLetterReason): void;
