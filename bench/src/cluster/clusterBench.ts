@@ -7,8 +7,10 @@
  *   of them sees all N members up and its view converged. Process start-up is not counted.
  * - time-to-first-unreachable: from `kill -9` of one node process (neither a seed nor the leader) to the first
  *   survivor's failure detector finding it unreachable: the detector's own figure.
- * - time-to-unreachable / time-to-removed: from the same `kill -9` to each survivor reporting it unreachable (by
- *   its own detector or through gossip), and removed. Median over the survivors, and the slowest.
+ * - time-to-unreachable (-everywhere): from the same `kill -9` to each survivor reporting it unreachable (by its
+ *   own detector or from the first one), median over the survivors, and the slowest survivor.
+ * - time-to-removed: to each survivor reporting it removed; median over the survivors. This is detection plus
+ *   downing's stable-after plus two round trips, and is compared with that bound, not with the detection target.
  *
  *   npx tsx bench/src/cluster/clusterBench.ts [--nodes 10] [--runs 3] [--default-runs 1] [--no-write]
  *
@@ -18,116 +20,21 @@
  * `{"bench", "metric", "value", "unit", "baseline", "ratio", ...}`, where `baseline` is the target (null when
  * there is none) and `ratio` = value / target.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ClusterSettings } from '@troupe/cluster';
+import { freePorts, NodeProcess } from '../../../packages/cluster/test/fixtures/nodeProcesses';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
-const FIXTURES = join(ROOT, 'packages', 'cluster', 'test', 'fixtures');
 const RESULTS = join(ROOT, 'bench', 'results', 'cluster.jsonl');
 
-/** The settings the processes run with (ClusterSettings.defaults() and .fast()), for targets and the report. */
-const SETTINGS = {
-  default: { heartbeatMs: 1000, pauseMs: 3000, stableAfterMs: 20_000, warmMs: 15_000 },
-  fast: { heartbeatMs: 100, pauseMs: 300, stableAfterMs: 500, warmMs: 3000 },
-} as const;
+/** The settings the processes run with (clusterNode.ts --settings), for the targets and the report. */
+const SETTINGS = { default: ClusterSettings.defaults(), fast: ClusterSettings.fast() } as const;
+/** Let the failure detectors learn the heartbeat interval first, as in a cluster that has been up a while. */
+const WARM_MS = { default: 15_000, fast: 3000 } as const;
 type Mode = keyof typeof SETTINGS;
-
-interface Line {
-  t: number;
-  event: string;
-  member?: string;
-  members?: number;
-  up?: number;
-  converged?: boolean;
-  leader?: string;
-}
-
-class NodeProcess {
-  readonly lines: Line[] = [];
-  readonly exited: Promise<void>;
-  private readonly child: ChildProcessWithoutNullStreams;
-  private stderr = '';
-
-  constructor(
-    readonly port: number,
-    seeds: readonly string[],
-    mode: Mode,
-  ) {
-    this.child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(FIXTURES, 'clusterNode.ts'),
-        '--port',
-        String(port),
-        '--seeds',
-        seeds.join(','),
-        '--settings',
-        mode,
-        '--wait-go',
-      ],
-      // The workspaces' sources, as in the tests: no build needed, and never a stale one.
-      { cwd: ROOT, env: { ...process.env, TSX_TSCONFIG_PATH: join(FIXTURES, 'tsconfig.json') } },
-    );
-    let buffer = '';
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let i: number;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        if (line.startsWith('{')) this.lines.push(JSON.parse(line) as Line);
-      }
-    });
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-2000)));
-    this.exited = new Promise((r) => this.child.once('exit', () => r()));
-  }
-
-  get address(): string {
-    return `troupe://cluster@127.0.0.1:${this.port}`;
-  }
-  get errors(): string {
-    return this.stderr;
-  }
-  get last(): Line | undefined {
-    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i].up !== undefined) return this.lines[i];
-    return undefined;
-  }
-  go(): void {
-    this.child.stdin.write('go\n');
-  }
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-  async stop(): Promise<void> {
-    this.kill();
-    await this.exited;
-  }
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((res, rej) => {
-          const s = createServer();
-          s.once('error', rej);
-          s.listen(0, '127.0.0.1', () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 async function until(check: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -146,12 +53,19 @@ interface Run {
   convergeMs: number;
   unreachableMs: number[];
   removedMs: number[];
+  /**
+   * Unreachable events about live members between the kill and the removal, summed over the survivors: false
+   * suspicions of an overloaded machine. Each one restarts downing's stable-after.
+   */
+  falseSuspicions: number;
+  /** Load average when the node was killed. */
+  load: number;
 }
 
 async function runOnce(mode: Mode, n: number): Promise<Run> {
   const ports = await freePorts(n);
   const seeds = ports.slice(0, 3).map((p) => `troupe://cluster@127.0.0.1:${p}`);
-  const procs = ports.map((p) => new NodeProcess(p, seeds, mode));
+  const procs = ports.map((p) => new NodeProcess(p, seeds, { settings: mode, waitGo: true }));
   try {
     await until(
       () => procs.every((p) => p.lines.some((l) => l.event === 'listening')),
@@ -166,11 +80,12 @@ async function runOnce(mode: Mode, n: number): Promise<Run> {
     const convergeMs = Math.max(...procs.map((p) => convergedAt(p)!)) - goAt;
 
     // Let the failure detectors learn the heartbeat interval, as in a cluster that has been up for a while.
-    await new Promise((r) => setTimeout(r, SETTINGS[mode].warmMs));
+    await new Promise((r) => setTimeout(r, WARM_MS[mode]));
     const leader = procs[0].last?.leader;
     const victim = procs.slice(3).find((p) => p.address !== leader)!;
     const observers = procs.filter((p) => p !== victim);
     const killedAt = Date.now();
+    const load = loadavg()[0];
     victim.kill();
     await victim.exited;
     const about = (p: NodeProcess, event: string) =>
@@ -184,6 +99,10 @@ async function runOnce(mode: Mode, n: number): Promise<Run> {
       convergeMs,
       unreachableMs: observers.map((p) => about(p, 'unreachable')! - killedAt),
       removedMs: observers.map((p) => about(p, 'member-removed')! - killedAt),
+      falseSuspicions: observers
+        .flatMap((p) => p.lines)
+        .filter((l) => l.t >= killedAt && l.event === 'unreachable' && l.member !== victim.address).length,
+      load,
     };
   } catch (e) {
     if (process.env.CLUSTER_BENCH_DUMP)
@@ -252,13 +171,18 @@ async function main(): Promise<void> {
         `${mode} run ${i + 1}: converged in ${r.convergeMs} ms; after kill -9: unreachable first ` +
           `${Math.min(...r.unreachableMs)} ms, median ${median(r.unreachableMs)} ms ` +
           `(max ${Math.max(...r.unreachableMs)}), removed ${median(r.removedMs)} ms ` +
-          `(max ${Math.max(...r.removedMs)})`,
+          `(max ${Math.max(...r.removedMs)}); ${r.falseSuspicions} false suspicions meanwhile; ` +
+          `load ${r.load.toFixed(1)}`,
       );
       runs.push(r);
     }
     if (runs.length === 0) continue;
     const s = SETTINGS[mode];
+    const detection = s.acceptableHeartbeatPauseMs + 2 * s.heartbeatIntervalMs;
+    const removal = detection + s.stableAfterMs + s.gossipIntervalMs;
     const common = {
+      falseSuspicions: runs.map((r) => r.falseSuspicions),
+      loads: runs.map((r) => Number(r.load.toFixed(1))),
       nodes: n,
       runs: count,
       settings: mode,
@@ -276,12 +200,13 @@ async function main(): Promise<void> {
           samples: runs.map((r) => r.convergeMs),
         },
       ),
-      // The first survivor to find it is the failure detector's own figure; the others learn it by gossip.
+      // The issue's target is about detection: the first survivor to find the node unreachable is the failure
+      // detector's own figure; every other survivor learns it from that one at once (its change is pushed).
       row(
         `cluster/kill-9-first-unreachable/${mode}`,
         'time-to-first-unreachable',
         median(runs.map((r) => Math.min(...r.unreachableMs))),
-        s.pauseMs + 2 * s.heartbeatMs,
+        detection,
         {
           ...common,
           samples: runs.map((r) => Math.min(...r.unreachableMs)),
@@ -292,22 +217,38 @@ async function main(): Promise<void> {
         `cluster/kill-9-unreachable/${mode}`,
         'time-to-unreachable',
         median(runs.map((r) => median(r.unreachableMs))),
-        s.pauseMs + 2 * s.heartbeatMs,
+        detection,
         {
           ...common,
-          maxMs: Math.max(...runs.flatMap((r) => r.unreachableMs)),
+          samples: runs.map((r) => median(r.unreachableMs)),
           target: 'acceptable pause + 2 heartbeats',
         },
       ),
       row(
+        `cluster/kill-9-unreachable-slowest/${mode}`,
+        'time-to-unreachable-everywhere',
+        median(runs.map((r) => Math.max(...r.unreachableMs))),
+        detection,
+        {
+          ...common,
+          samples: runs.map((r) => Math.max(...r.unreachableMs)),
+          target: 'acceptable pause + 2 heartbeats',
+        },
+      ),
+      // Removal is detection, then downing's stable-after (on purpose: a partition must have settled before
+      // anyone is downed), then a round trip for the down and one for the removal. Not the issue's target: a
+      // bound derived from the settings, with one gossip interval for the two round trips.
+      row(
         `cluster/kill-9-removed/${mode}`,
         'time-to-removed',
         median(runs.map((r) => median(r.removedMs))),
-        null,
+        removal,
         {
           ...common,
+          samples: runs.map((r) => median(r.removedMs)),
           maxMs: Math.max(...runs.flatMap((r) => r.removedMs)),
           stableAfterMs: s.stableAfterMs,
+          target: 'detection bound + stable-after + 1 gossip interval (derived)',
         },
       ),
     );

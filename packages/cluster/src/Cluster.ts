@@ -27,9 +27,10 @@ import { Runtime } from './internal/Runtime';
 export interface ClusterOptions {
   /**
    * Node addresses (`troupe://<system>@<host:port>`) to join through, tried in parallel and again until one
-   * answers; any of them may be down. The node listed first forms a new cluster when no other seed answers
-   * within `seedTimeoutMs` (or all answer that they are not members); every other node only joins. Give every
-   * node the same list. An empty list (or only this node) forms a cluster of one at once.
+   * answers; any of them may be down. The node listed first forms a new cluster when no other seed has answered
+   * as a member for `seedTimeoutMs` (or all answer that they are not members); while one does, it keeps joining,
+   * however long that takes. Every other node only joins. Give every node the same list. An empty list (or only
+   * this node) forms a cluster of one at once.
    */
   readonly seeds: readonly string[];
   /** Timings and the downing strategy, over {@link ClusterSettings.defaults}. */

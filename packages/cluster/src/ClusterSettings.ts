@@ -47,7 +47,10 @@ export interface ClusterSettings {
   readonly unreachableReaperIntervalMs: number;
   /** Each member is monitored by this many others (its successors on a ring sorted by address). Default 5. */
   readonly monitoredByNrOfMembers: number;
-  /** How long the first seed waits for another seed to answer before it forms the cluster alone. Default 5000 ms. */
+  /**
+   * How long the first seed waits for another seed to answer as a member before it forms the cluster alone (an
+   * answer restarts the wait). Default 5000 ms.
+   */
   readonly seedTimeoutMs: number;
   /** A node not yet a member asks the seeds again this often. Default 1000 ms. */
   readonly joinRetryIntervalMs: number;
@@ -99,7 +102,10 @@ const FAST: ClusterSettings = Object.freeze({
   unreachableReaperIntervalMs: 25,
   seedTimeoutMs: 500,
   joinRetryIntervalMs: 100,
-  stableAfterMs: 500,
+  // A tenth of the default, as the heartbeat, the pause and the gossip are. At 500 ms (no longer than detection
+  // itself) ten processes on a starved two-core machine downed live members that a GC or scheduling stall had
+  // made look dead for a moment.
+  stableAfterMs: 2000,
   registryIntervalMs: 1000,
   exitingTimeoutMs: 2000,
 });
@@ -122,7 +128,7 @@ export const ClusterSettings = {
   defaults(overrides: Partial<ClusterSettings> = {}): ClusterSettings {
     return validate({ ...DEFAULTS, ...overrides });
   },
-  /** For tests and demos on one machine: heartbeat and gossip every 100 ms, 300 ms pause, 500 ms stable-after. */
+  /** For tests and demos on one machine: heartbeat and gossip every 100 ms, 300 ms pause, 2 s stable-after. */
   fast(overrides: Partial<ClusterSettings> = {}): ClusterSettings {
     return validate({ ...FAST, ...overrides });
   },

@@ -171,7 +171,7 @@ describe('cluster settings', () => {
       f.acceptableHeartbeatPauseMs,
       f.gossipIntervalMs,
       f.stableAfterMs,
-    ]).toEqual([100, 300, 100, 500]);
+    ]).toEqual([100, 300, 100, 2000]);
   });
 
   it('refuse bad values with CLUSTER_ERR_INVALID_SETTINGS', () => {

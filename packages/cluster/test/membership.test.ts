@@ -1,4 +1,5 @@
 import { type ActorRef, receive, setup } from '@troupe/core';
+import type { Runtime } from '../src/internal/Runtime';
 import {
   addressOf,
   allUp,
@@ -183,6 +184,89 @@ describe('cluster membership over the in-memory transport', () => {
     );
   });
 
+  it('replaces a node restarted at the same address before anyone found it dead: the old incarnation is downed and removed, the new one comes up, and no node lists both', async () => {
+    const nodes = await upCluster(NAMES);
+    const old = nodes[4];
+    const survivors = nodes.slice(0, 4);
+    const both: string[] = [];
+    for (const s of survivors)
+      s.cluster.subscribe(() => {
+        if (s.cluster.state().members.filter((m) => m.address === old.address).length > 1) both.push(s.name);
+      });
+    c.net.crash('n5');
+    // At once, well within the failure detectors' acceptable pause.
+    const renewed = await c.start('n5', [addressOf('n1'), addressOf('n2')]);
+    const all = [...survivors, renewed];
+    await eventually(
+      () =>
+        allUp(
+          all,
+          all.map((m) => m.address),
+        ),
+      10_000,
+      'five up with the new incarnation',
+    );
+    for (const m of all)
+      expect(m.cluster.state().members.find((x) => x.address === old.address)?.incarnation).toBe(
+        renewed.cluster.incarnation,
+      );
+    for (const s of survivors) {
+      const aboutOld = s.events
+        .filter((e) => 'member' in e && e.member.incarnation === old.cluster.incarnation)
+        .map((e) => e.type);
+      expect(inOrder(aboutOld, ['member-downed', 'member-removed'])).toBe(true);
+    }
+    expect(both).toEqual([]);
+  });
+
+  it('forgets a removed node entirely: no ref to its actors and no last-heard time stay behind on any member', async () => {
+    const nodes = await upCluster(NAMES);
+    const [gone, ...stay] = [nodes[4], ...nodes.slice(0, 4)];
+    await gone.cluster.leave();
+    await eventually(
+      () =>
+        allUp(
+          stay,
+          stay.map((s) => s.address),
+        ),
+      10_000,
+      'four up',
+    );
+    // A few gossip intervals, for anything still on its way from or to the removed node.
+    await new Promise((r) => setTimeout(r, 500));
+    const runtime = (m: TestMember) => (m.cluster as unknown as { rt: Runtime }).rt;
+    for (const s of stay) expect(runtime(s).remembers(gone.address)).toBe(false);
+    expect(runtime(stay[0]).remembers(stay[1].address)).toBe(true);
+  });
+
+  it('keeps a restarted first seed trying to join while a seed acknowledges it, rather than forming a second cluster when the seed timeout passes', async () => {
+    // No automatic downing: the crashed n3 stays unreachable, so the leader cannot converge to remove n1's old
+    // incarnation, and the new n1 cannot get in, for longer than its seed timeout.
+    const none = { downing: { strategy: 'none' as const } };
+    const seeds = [addressOf('n1'), addressOf('n2')];
+    const nodes = await Promise.all(['n1', 'n2', 'n3'].map((n) => c.start(n, seeds, none)));
+    await eventually(
+      () =>
+        allUp(
+          nodes,
+          nodes.map((n) => n.address),
+        ),
+      10_000,
+      'three up',
+    );
+    const n2 = nodes[1];
+    c.net.crash('n3');
+    await eventually(() => n2.cluster.state().unreachable.includes(addressOf('n3')), 5000, 'n3 unreachable');
+    c.net.crash('n1');
+    const n1 = await c.start('n1', seeds, none);
+    await new Promise((r) => setTimeout(r, 4 * n1.cluster.settings.seedTimeoutMs));
+    expect(n1.cluster.state().selfMember).toBeUndefined();
+    expect(n1.events.some((e) => e.type === 'member-up')).toBe(false);
+
+    n2.cluster.down(addressOf('n3'));
+    await eventually(() => allUp([n1, n2], [n1.address, n2.address]), 10_000, 'n1 and n2 up together');
+  });
+
   it('does not down a member it still hears from directly when another node wrongly suspects it', async () => {
     const nodes = await upCluster(['n1', 'n2', 'n3']);
     const [n1, n2, n3] = nodes;
@@ -193,7 +277,7 @@ describe('cluster membership over the in-memory transport', () => {
     core.tell({ type: '$observed', subject: n3key, reachable: false });
     await eventually(() => n1.cluster.state().unreachable.includes(n3.address), 2000, 'n3 suspected');
     // Well past stable-after: the leader hears n3's heartbeats itself, so it does not down it.
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, n1.cluster.settings.stableAfterMs + 1000));
     expect(n3.node.system.isTerminated).toBe(false);
     expect(statuses(n1)[n3.address]).toBe('up');
     core.tell({ type: '$observed', subject: n3key, reachable: true });

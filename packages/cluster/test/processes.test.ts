@@ -1,3 +1,4 @@
+import { ClusterSettings } from '../src';
 import { eventually } from './memoryCluster';
 import { freePorts, NodeProcess } from './fixtures/nodeProcesses';
 
@@ -29,16 +30,19 @@ describe('a cluster of node processes over WebSocket', () => {
       p.lines.find((l) => l.event === 'member-removed' && l.member === victim.address && l.t >= killedAt);
     await eventually(
       () => removedOn(a) !== undefined && removedOn(b) !== undefined,
-      10_000,
+      15_000,
       'removal on both',
     );
 
-    // Fast settings: phi crosses 8 within the 300 ms pause plus two 100 ms heartbeats, then 500 ms stable-after,
-    // then a gossip round or two for the down and the removal. 3 s leaves room for a loaded machine.
+    // Fast settings: phi crosses 8 within the 300 ms pause plus two 100 ms heartbeats, then downing waits for
+    // stable-after, then a round trip each for the down and the removal. 1.5 s for detection and 1 s for the
+    // round trips leave room for a loaded machine (the benchmark measures the real figures).
+    const { stableAfterMs } = ClusterSettings.fast();
     for (const p of [a, b]) {
       const unreachable = p.lines.find((l) => l.event === 'unreachable' && l.member === victim.address)!;
       expect(unreachable.t - killedAt).toBeLessThan(1500);
-      expect(removedOn(p)!.t - killedAt).toBeLessThan(3000);
+      expect(removedOn(p)!.t - unreachable.t).toBeGreaterThanOrEqual(stableAfterMs);
+      expect(removedOn(p)!.t - killedAt).toBeLessThan(1500 + stableAfterMs + 1000);
     }
     await eventually(
       () => [a, b].every((p) => p.last?.members === 2 && p.last.converged === true),

@@ -17,6 +17,11 @@ export class CoreState {
   /** Last time membership or reachability changed, for downing's stable-after. */
   lastChangeAt = 0;
   lastTickAt = 0;
+  /** This node's own clock entry when it last pushed its own change to every member. */
+  pushedVersion = 0;
+  pushedAt = -Infinity;
+  /** When the pending downing timer is due. */
+  downingDueAt = 0;
   signature = '';
   selfRemovedPublished = false;
   readonly leaveWaiters: (() => void)[] = [];
@@ -38,7 +43,8 @@ export class Runtime {
    */
   readonly lastHeard = new Map<string, number>();
   private readonly listeners = new Set<(event: ClusterEvent) => void>();
-  private readonly refs = new Map<string, ActorRef<any>>();
+  /** Refs to the cluster's actors on other nodes, by node address, then path. */
+  private readonly refs = new Map<string, Map<string, ActorRef<any>>>();
 
   constructor(
     readonly node: RemoteNode,
@@ -53,11 +59,12 @@ export class Runtime {
 
   /** A ref to one of the cluster's actors on the node at `address` (whichever incarnation is there). */
   remote<M>(address: string, path: string): ActorRef<M> {
-    const full = address + path;
-    let ref = this.refs.get(full);
+    let paths = this.refs.get(address);
+    if (!paths) this.refs.set(address, (paths = new Map()));
+    let ref = paths.get(path);
     if (!ref) {
-      ref = this.node.refFor<M>(full);
-      this.refs.set(full, ref);
+      ref = this.node.refFor<M>(address + path);
+      paths.set(path, ref);
     }
     return ref as ActorRef<M>;
   }
@@ -67,7 +74,25 @@ export class Runtime {
   }
 
   forget(address: string): void {
-    for (const k of [...this.refs.keys()]) if (k.startsWith(address + '/')) this.refs.delete(k);
+    this.refs.delete(address);
+  }
+
+  /**
+   * Forgets nodes that are not members: refs to their actors, and when they were last heard from (unless within
+   * `keepHeardAfter`, as for a node that is joining). Both are filled by whoever writes to this node (a join that
+   * never completes, heartbeats of a node restarted elsewhere, a farewell to a removed member), and would
+   * otherwise grow with every such node for as long as this one runs.
+   */
+  forgetStrangers(members: ReadonlyMap<string, { readonly address: string }>, keepHeardAfter: number): void {
+    const addresses = new Set([...members.values()].map((m) => m.address));
+    for (const address of [...this.refs.keys()]) if (!addresses.has(address)) this.refs.delete(address);
+    for (const [k, at] of [...this.lastHeard])
+      if (!members.has(k) && at < keepHeardAfter) this.lastHeard.delete(k);
+  }
+
+  /** @internal For tests: whether this runtime still holds a ref to, or a last-heard time of, the node at `address`. */
+  remembers(address: string): boolean {
+    return this.refs.has(address) || [...this.lastHeard.keys()].some((k) => k.startsWith(address + ' '));
   }
 
   subscribe(listener: (event: ClusterEvent) => void): () => void {

@@ -43,6 +43,8 @@ export type CoreMessage =
   | { readonly type: '$join-tick' }
   | { readonly type: '$seed-timeout' }
   | { readonly type: '$exiting-timeout' }
+  | { readonly type: '$downing-due' }
+  | { readonly type: '$push-due' }
   /** From the heartbeat actor: this node's failure detector changed its mind about `subject`. */
   | { readonly type: '$observed'; readonly subject: string; readonly reachable: boolean }
   | { readonly type: '$leave'; readonly done: () => void }
@@ -131,6 +133,58 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       // `publish` has told remoting they are gone (which cuts the connection): this goes on a new one.
       for (const m of farewell) sendGossip(m);
       checkSelf();
+      pushOwnChange();
+      scheduleDowning();
+    };
+
+    /**
+     * A version this node made (its own reachability observation, a leader action, a downing, a leave) goes to
+     * every reachable member at once instead of one per gossip round: a crash is then known everywhere as soon
+     * as the first detector finds it, and the leader collects the votes it needs for the next step within one
+     * round trip (each receiver answers, having not been seen). Merges and adopted views only spread by gossip.
+     *
+     * At most one push per gossip interval: more changes within it go out together at its end. A node whose
+     * detectors flap (an overloaded machine) would otherwise add a message to every member per flap, and the
+     * load that made them flap.
+     */
+    const pushOwnChange = () => {
+      if (!s.joined || s.gone) return;
+      const mine = s.gossip.version.get(self) ?? 0;
+      if (mine === s.pushedVersion) return;
+      const t = now();
+      if (t - s.pushedAt < settings.gossipIntervalMs) {
+        if (!ctx.timers.isTimerActive('push'))
+          ctx.timers.startSingleTimer(
+            'push',
+            { type: '$push-due' },
+            s.pushedAt + settings.gossipIntervalMs - t,
+          );
+        return;
+      }
+      s.pushedVersion = mine;
+      s.pushedAt = t;
+      const unreachable = unreachableMembers(s.gossip);
+      for (const [k, m] of s.gossip.members) if (k !== self && !unreachable.has(k)) sendGossip(m);
+    };
+
+    /**
+     * Downing acts as soon as the view has been stable for stable-after, not at the next gossip tick after that
+     * (up to a whole gossip interval later); the gossip tick still calls it too, for members that were only
+     * spared because this node heard from them directly.
+     */
+    const scheduleDowning = () => {
+      if (!s.joined || s.gone || settings.downing.strategy === 'none') return;
+      const pending = [...unreachableMembers(s.gossip)].some(
+        (k) => k !== self && s.gossip.members.get(k)?.status !== 'down',
+      );
+      if (!pending) {
+        ctx.timers.cancel('downing');
+        return;
+      }
+      const due = s.lastChangeAt + settings.stableAfterMs;
+      if (ctx.timers.isTimerActive('downing') && s.downingDueAt === due) return;
+      s.downingDueAt = due;
+      ctx.timers.startSingleTimer('downing', { type: '$downing-due' }, Math.max(0, due - now()));
     };
 
     const publish = () => {
@@ -307,6 +361,7 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       if (t - s.lastTickAt > 3 * settings.gossipIntervalMs) s.lastChangeAt = t;
       s.lastTickAt = t;
       s.gossip = pruneTombstones(s.gossip, t, settings.pruneTombstonesAfterMs);
+      rt.forgetStrangers(s.gossip.members, t - settings.acceptableHeartbeatPauseMs);
       downing();
       if (s.gone) return;
       changed();
@@ -410,12 +465,17 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
           return;
         }
         case 'troupe/cluster.init-join-ack':
-          if (!s.joined && !s.gone)
-            tellCore(msg.from, {
-              type: 'troupe/cluster.join',
-              from: rt.selfAddress,
-              incarnation: rt.incarnation,
-            });
+          if (s.joined || s.gone) return;
+          // A cluster exists: the first seed must join it, however long that takes (its old incarnation may
+          // have to be removed first), and form one of its own only once no seed has answered as a member for
+          // a whole seed timeout. Forming one now would split the cluster in two.
+          if (firstSeed)
+            ctx.timers.startSingleTimer('seed-timeout', { type: '$seed-timeout' }, settings.seedTimeoutMs);
+          tellCore(msg.from, {
+            type: 'troupe/cluster.join',
+            from: rt.selfAddress,
+            incarnation: rt.incarnation,
+          });
           return;
         case 'troupe/cluster.init-join-nack':
           // Every other seed is alive and none is a member: there is no cluster to join, so the first seed
@@ -440,6 +500,15 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
           return;
         case '$exiting-timeout':
           if (!s.gone) leaveCluster('removed');
+          return;
+        case '$push-due':
+          pushOwnChange();
+          return;
+        case '$downing-due':
+          // A gossip tick overdue means this node was stalled and has not been watching: the gossip tick, queued
+          // behind, restarts stable-after (see gossipTick), so do not act on this view.
+          if (!s.joined || s.gone || now() - s.lastTickAt > 3 * settings.gossipIntervalMs) return;
+          downing();
           return;
         case '$observed': {
           if (!s.joined || s.gone || !s.gossip.members.has(msg.subject)) return;
