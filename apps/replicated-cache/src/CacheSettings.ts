@@ -1,0 +1,91 @@
+import { InvalidCacheSettingsError } from './CacheError';
+
+/** Consistency of one request: how many of a key's replicas must answer. */
+export type Consistency = 'one' | 'quorum' | 'all';
+
+export const CONSISTENCIES: readonly Consistency[] = ['one', 'quorum', 'all'];
+
+/** Settings of a cache node. Every node of a cache must use the same `replicationFactor` and `vnodes`. */
+export interface CacheSettings {
+  /** Replicas of every key (N). Default 3. */
+  readonly replicationFactor: number;
+  /** Points per member on the hash ring. Default 64. */
+  readonly vnodes: number;
+  /** Consistency of requests that do not say. Default `quorum`. */
+  readonly defaultConsistency: Consistency;
+  /** How long a coordinator waits for replicas before answering `ConsistencyUnavailableError`. Default 1000. */
+  readonly requestTimeoutMs: number;
+  /** Longest key, in characters. Default 256. */
+  readonly maxKeyLength: number;
+  /** Largest value, as JSON in bytes. Default 64 KiB. */
+  readonly maxValueBytes: number;
+  /** Memory bound of one node's store (keys + values + overhead), in bytes; LRU beyond. Default 64 MiB. */
+  readonly maxBytes: number;
+  /** How long tombstones and expired entries are kept before being purged. Default 60 s. */
+  readonly tombstoneGraceMs: number;
+  /** How often hints for unreachable replicas are retried. Default 250 ms. */
+  readonly hintIntervalMs: number;
+  /** Most hints kept for all peers; the oldest go first (anti-entropy still repairs). Default 100 000. */
+  readonly maxHints: number;
+  /** How often a node compares its Merkle tree with a random peer's. Default 2000 ms. */
+  readonly antiEntropyIntervalMs: number;
+  /** How often tombstones and expired entries are purged. Default 1000 ms. */
+  readonly sweepIntervalMs: number;
+  /** How often a recovering node asks peers again for their entries. Default 500 ms. */
+  readonly syncRetryMs: number;
+  /** Keys examined per step when members change (between steps, requests are served). Default 500. */
+  readonly rebalanceBatch: number;
+  /** How many times a write is retried with a higher timestamp after a replica held a newer one. Default 8. */
+  readonly writeRetries: number;
+  /** Depth of the Merkle tree (2^depth buckets). Default 10. */
+  readonly merkleDepth: number;
+}
+
+export const CacheSettings = {
+  /**
+   * The defaults, with `overrides` applied and checked; throws `InvalidCacheSettingsError` for a value out of
+   * range.
+   *
+   * @example
+   * ```ts
+   * const settings = CacheSettings.defaults({ replicationFactor: 5, maxBytes: 256 * 1024 * 1024 });
+   * ```
+   */
+  defaults(overrides: Partial<CacheSettings> = {}): CacheSettings {
+    const s: CacheSettings = {
+      replicationFactor: 3,
+      vnodes: 64,
+      defaultConsistency: 'quorum',
+      requestTimeoutMs: 1000,
+      maxKeyLength: 256,
+      maxValueBytes: 64 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      tombstoneGraceMs: 60_000,
+      hintIntervalMs: 250,
+      maxHints: 100_000,
+      antiEntropyIntervalMs: 2000,
+      sweepIntervalMs: 1000,
+      syncRetryMs: 500,
+      rebalanceBatch: 500,
+      writeRetries: 8,
+      merkleDepth: 10,
+      ...overrides,
+    };
+    for (const [name, value] of Object.entries(s)) {
+      if (name === 'defaultConsistency') continue;
+      if (!Number.isSafeInteger(value) || (value as number) < (name === 'writeRetries' ? 0 : 1))
+        throw new InvalidCacheSettingsError(`${name} must be a positive integer, got ${String(value)}`);
+    }
+    if (!CONSISTENCIES.includes(s.defaultConsistency))
+      throw new InvalidCacheSettingsError(`defaultConsistency must be one, quorum or all`);
+    if (s.merkleDepth > 16) throw new InvalidCacheSettingsError('merkleDepth must be at most 16');
+    return s;
+  },
+};
+
+/** Replicas that must answer for `consistency` among `n`. */
+export function replicasNeeded(consistency: Consistency, n: number): number {
+  if (consistency === 'one') return Math.min(1, n);
+  if (consistency === 'all') return n;
+  return Math.floor(n / 2) + 1;
+}

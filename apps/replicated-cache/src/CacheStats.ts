@@ -1,0 +1,55 @@
+/** What one cache node counts. Counters only grow; `keys`, `bytes`, `entries` and `hints` are current. */
+export interface CacheStats {
+  /** This node's address. */
+  readonly address: string;
+  /** Whether this node's replica answers (false while it recovers after a start or restart). */
+  readonly ready: boolean;
+  /** Members on the hash ring, as this node sees them. */
+  readonly members: readonly string[];
+  /** Gets coordinated here that found a value. */
+  readonly hits: number;
+  /** Gets coordinated here that found none (absent, deleted or expired). */
+  readonly misses: number;
+  /** Entries this node's store evicted to stay within `maxBytes`. */
+  readonly evictions: number;
+  /** Keys with a value in this node's store (tombstones not counted). */
+  readonly keys: number;
+  /** Entries in this node's store, tombstones included. */
+  readonly entries: number;
+  /** Bytes this node's store uses, by its estimate. */
+  readonly bytes: number;
+  /** Writes waiting for a replica that did not acknowledge (hinted handoff). */
+  readonly hints: number;
+  readonly gets: number;
+  readonly puts: number;
+  readonly deletes: number;
+  /** Requests answered with an error (consistency unavailable, bad request). */
+  readonly failures: number;
+  /** Stale replicas updated after a read. */
+  readonly readRepairs: number;
+  /** Reads that had to write their value back to a quorum before answering. */
+  readonly writeBacks: number;
+  /** Writes retried with a higher timestamp because a replica held a newer version. */
+  readonly writeRetries: number;
+  readonly hintsDelivered: number;
+  /** Entries received from peers by anti-entropy that changed this node's store. */
+  readonly antiEntropyRepairs: number;
+  /** Entries handed to new owners after members changed. */
+  readonly keysMoved: number;
+}
+
+/** @internal The mutable counters behind {@link CacheStats}. */
+export class StatsCounters {
+  hits = 0;
+  misses = 0;
+  gets = 0;
+  puts = 0;
+  deletes = 0;
+  failures = 0;
+  readRepairs = 0;
+  writeBacks = 0;
+  writeRetries = 0;
+  hintsDelivered = 0;
+  antiEntropyRepairs = 0;
+  keysMoved = 0;
+}

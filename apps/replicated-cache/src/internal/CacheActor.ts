@@ -1,0 +1,839 @@
+import { type ActorContext, type ActorRef, type Behavior, receive, setup } from '@troupe/core';
+import type { RemoteNode } from '@troupe/remote';
+import { type CacheSettings, replicasNeeded } from '../CacheSettings';
+import { StatsCounters } from '../CacheStats';
+import { type Entry, EntryStore, isLive } from '../EntryStore';
+import { HashRing } from '../HashRing';
+import { compareTimestamps, HybridLogicalClock, type Timestamp } from '../HybridLogicalClock';
+import { MerkleTree } from '../MerkleTree';
+import type {
+  AntiEntropyEntries,
+  AntiEntropyTree,
+  CacheReply,
+  ClientRequest,
+  DeleteRequest,
+  GetRequest,
+  PeerMessage,
+  PutRequest,
+  ReadItem,
+  ReadReply,
+  ReplicaBatch,
+  ReplicaReplies,
+  SyncChunk,
+  SyncRequest,
+  WriteItem,
+  WriteReply,
+} from './protocol';
+
+/** Messages only this node sends its cache actor: membership changes and timer ticks. */
+export type LocalMessage =
+  | { readonly type: 'cache/members'; readonly members: readonly string[] }
+  | { readonly type: 'cache/deadline'; readonly op: object }
+  | { readonly type: 'cache/tick-hints' }
+  | { readonly type: 'cache/tick-ae' }
+  | { readonly type: 'cache/tick-sweep' }
+  | { readonly type: 'cache/tick-sync' }
+  | { readonly type: 'cache/tick-rebalance' }
+  | { readonly type: 'cache/flush' };
+
+export type CacheMessage = ClientRequest | PeerMessage | LocalMessage;
+
+/** The actor's name on every node: peers find each other's replicas at `<node address>/user/<name>`. */
+export const CACHE_ACTOR_NAME = 'replicated-cache';
+
+/** Sync entries per message when a recovering peer asks for them. */
+const SYNC_CHUNK = 256;
+/** Hints sent per peer per tick. */
+const HINTS_PER_TICK = 256;
+
+interface ReadOp {
+  readonly kind: 'read';
+  readonly request: GetRequest;
+  readonly replicas: readonly string[];
+  readonly needed: number;
+  readonly responses: Map<string, Entry | null>;
+  readonly failures: Map<string, string>;
+  /** Set once the read has picked its answer. */
+  best: Entry | null | undefined;
+  /** While writing the answer back: the replicas known to hold it (or newer). */
+  holders: Set<string> | undefined;
+  writeBackId: number;
+  done: boolean;
+  readonly ids: number[];
+}
+
+interface WriteOp {
+  readonly kind: 'write';
+  readonly request: PutRequest | DeleteRequest;
+  readonly replicas: readonly string[];
+  readonly needed: number;
+  entry: Entry;
+  readonly acked: Set<string>;
+  readonly failures: Map<string, string>;
+  attempts: number;
+  done: boolean;
+  readonly ids: number[];
+  value: unknown;
+  size: number;
+}
+
+type Op = ReadOp | WriteOp;
+
+/** What `startCache` shares with the actor: the counters and the store, for `stats()` and inspection. */
+export interface CacheShared {
+  readonly counters: StatsCounters;
+  store: EntryStore | undefined;
+  ring: HashRing;
+  ready: boolean;
+  hints: number;
+}
+
+/**
+ * One node's cache: coordinator of the requests it receives and replica of the keys the ring gives it, in one
+ * actor so that a coordinator that is also a replica reads and writes its own store without a message.
+ */
+export function cacheActor(
+  node: RemoteNode,
+  settings: CacheSettings,
+  initialMembers: readonly string[],
+  shared: CacheShared,
+): Behavior<CacheMessage> {
+  return setup<CacheMessage>((ctx) => {
+    const replica = new CacheReplica(ctx, node, settings, shared);
+    replica.setMembers(initialMembers);
+    ctx.timers.startTimerAtFixedRate('hints', { type: 'cache/tick-hints' }, settings.hintIntervalMs);
+    ctx.timers.startTimerAtFixedRate(
+      'ae',
+      { type: 'cache/tick-ae' },
+      settings.antiEntropyIntervalMs,
+      // Spread the first round over the interval, so that nodes started together do not compare in lockstep.
+      Math.floor(ctx.system.random.next() * settings.antiEntropyIntervalMs) + 1,
+    );
+    ctx.timers.startTimerAtFixedRate('sweep', { type: 'cache/tick-sweep' }, settings.sweepIntervalMs);
+    return receive<CacheMessage>((_ctx, msg) => {
+      replica.handle(msg);
+    });
+  });
+}
+
+class CacheReplica {
+  private readonly self: string;
+  private readonly selfRef: ActorRef<PeerMessage>;
+  private readonly hlc: HybridLogicalClock;
+  private readonly store: EntryStore;
+  private readonly counters: StatsCounters;
+  private ring = new HashRing([], 1);
+  private readonly ops = new Map<number, Op>();
+  private nextId = 1;
+  private readonly refs = new Map<string, ActorRef<PeerMessage>>();
+  private readonly outboxes = new Map<string, { reads: ReadItem[]; writes: WriteItem[] }>();
+  private flushPending = false;
+  /** Per peer: key → entry that peer has not acknowledged. */
+  private readonly hints = new Map<string, Map<string, Entry>>();
+  private hintCount = 0;
+  /** Recovery: whether this replica may answer; the sync round and the peers that have sent all of theirs. */
+  private ready = false;
+  private inRing = false;
+  private syncRound = 0;
+  private readonly synced = new Set<string>();
+  private readonly syncChunks = new Map<string, Set<number>>();
+  /** Handoff after a membership change: keys still to look at, and the ring they were placed by. */
+  private rebalanceQueue: string[] = [];
+  private rebalanceFrom: HashRing | undefined;
+
+  constructor(
+    private readonly ctx: ActorContext<CacheMessage>,
+    private readonly node: RemoteNode,
+    private readonly settings: CacheSettings,
+    private readonly shared: CacheShared,
+  ) {
+    this.self = node.address;
+    this.selfRef = ctx.self as ActorRef<PeerMessage>;
+    this.hlc = new HybridLogicalClock(ctx.system.clock, node.incarnation);
+    this.store = new EntryStore({ maxBytes: settings.maxBytes, tombstoneGraceMs: settings.tombstoneGraceMs });
+    this.counters = shared.counters;
+    shared.store = this.store;
+  }
+
+  private get now(): number {
+    return this.ctx.system.clock.now();
+  }
+
+  handle(msg: CacheMessage): void {
+    switch (msg.type) {
+      case 'cache/get':
+        return this.startRead(msg);
+      case 'cache/put':
+      case 'cache/delete':
+        return this.startWrite(msg);
+      case 'cache/batch':
+        return this.onBatch(msg);
+      case 'cache/replies':
+        return this.onReplies(msg);
+      case 'cache/flush':
+        return this.flush();
+      case 'cache/sync-request':
+        return this.onSyncRequest(msg);
+      case 'cache/sync-chunk':
+        return this.onSyncChunk(msg);
+      case 'cache/ae-tree':
+        return this.onTree(msg);
+      case 'cache/ae-entries':
+        return this.onEntries(msg);
+      case 'cache/members':
+        return this.setMembers(msg.members);
+      case 'cache/deadline':
+        return this.onDeadline(msg.op as Op);
+      case 'cache/tick-hints':
+        return this.deliverHints();
+      case 'cache/tick-ae':
+        return this.startAntiEntropy();
+      case 'cache/tick-sweep':
+        this.store.sweep(this.now);
+        return;
+      case 'cache/tick-sync':
+        return this.requestSync();
+      case 'cache/tick-rebalance':
+        return this.rebalanceStep();
+    }
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  setMembers(members: readonly string[]): void {
+    const next = new HashRing(members, this.settings.vnodes);
+    if (next.members.join(' ') === this.ring.members.join(' ')) return;
+    const previous = this.ring;
+    this.ring = next;
+    this.shared.ring = next;
+    const wasInRing = this.inRing;
+    this.inRing = next.members.includes(this.self);
+    if (this.inRing && !wasInRing) {
+      // Becoming a replica (at start, after a restart, or joining): answer nothing until peers have sent what
+      // this node may have missed (or lost with its memory), or a quorum could be missing a write it acked.
+      this.ready = false;
+      this.shared.ready = false;
+      this.startSync();
+    } else if (!this.inRing) {
+      this.setReady(false);
+    } else if (!this.ready) {
+      this.requestSync();
+    }
+    if (previous.size > 0 && this.store.size > 0) {
+      // Hand keys to their new owners in the background: a batch per message, requests served in between.
+      this.rebalanceFrom = previous;
+      this.rebalanceQueue = [...this.store.entries()].map(([k]) => k);
+      this.ctx.self.tell({ type: 'cache/tick-rebalance' });
+    }
+  }
+
+  private rebalanceStep(): void {
+    const from = this.rebalanceFrom;
+    if (!from) return;
+    const n = this.settings.replicationFactor;
+    const batch = this.rebalanceQueue.splice(0, this.settings.rebalanceBatch);
+    for (const key of batch) {
+      const entry = this.store.peek(key);
+      if (!entry) continue;
+      const now = this.ring.preferenceList(key, n);
+      const before = from.preferenceList(key, n);
+      const mine = now.includes(this.self);
+      for (const owner of now) {
+        if (owner === this.self) continue;
+        // Still a replica: only owners that are new need it. No longer one: every owner gets it once more.
+        if (mine && before.includes(owner)) continue;
+        this.addHint(owner, key, entry);
+        this.counters.keysMoved++;
+      }
+      if (!mine) this.store.drop(key);
+    }
+    if (this.rebalanceQueue.length > 0) this.ctx.self.tell({ type: 'cache/tick-rebalance' });
+    else this.rebalanceFrom = undefined;
+  }
+
+  private refOf(member: string): ActorRef<PeerMessage> {
+    let ref = this.refs.get(member);
+    if (!ref) {
+      ref = this.node.refFor<PeerMessage>(`${member}/user/${CACHE_ACTOR_NAME}`);
+      this.refs.set(member, ref);
+    }
+    return ref;
+  }
+
+  private setReady(ready: boolean): void {
+    this.ready = ready;
+    this.shared.ready = ready;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  private startSync(): void {
+    this.synced.clear();
+    this.syncChunks.clear();
+    this.syncRound++;
+    this.requestSync();
+    this.ctx.timers.startTimerAtFixedRate('sync', { type: 'cache/tick-sync' }, this.settings.syncRetryMs);
+  }
+
+  private requestSync(): void {
+    if (this.ready) {
+      this.ctx.timers.cancel('sync');
+      return;
+    }
+    if (this.checkSynced()) return;
+    for (const member of this.ring.members) {
+      if (member === this.self || this.synced.has(member)) continue;
+      this.refOf(member).tell({
+        type: 'cache/sync-request',
+        round: this.syncRound,
+        from: this.self,
+        replyTo: this.selfRef,
+      });
+    }
+  }
+
+  /**
+   * Ready once, for every preference list this node is in, `n - q + 1` of the other replicas have sent their
+   * entries: then every quorum that acknowledged a write with this node in it also had one of those, so the write
+   * is here now.
+   */
+  private checkSynced(): boolean {
+    for (const list of this.ring.allPreferenceLists(this.settings.replicationFactor)) {
+      if (!list.includes(this.self)) continue;
+      const n = list.length;
+      const required = n <= 1 ? 0 : n - replicasNeeded('quorum', n) + 1;
+      let have = 0;
+      for (const m of list) if (m !== this.self && this.synced.has(m)) have++;
+      if (have < required) return false;
+    }
+    this.setReady(true);
+    this.ctx.timers.cancel('sync');
+    return true;
+  }
+
+  private onSyncRequest(msg: SyncRequest): void {
+    const n = this.settings.replicationFactor;
+    const entries: [string, Entry][] = [];
+    for (const [key, entry] of this.store.entries())
+      if (this.ring.preferenceList(key, n).includes(msg.from)) entries.push([key, entry]);
+    const count = Math.max(1, Math.ceil(entries.length / SYNC_CHUNK));
+    for (let i = 0; i < count; i++) {
+      msg.replyTo.tell({
+        type: 'cache/sync-chunk',
+        round: msg.round,
+        from: this.self,
+        index: i,
+        count,
+        floor: this.store.floor ?? null,
+        entries: entries.slice(i * SYNC_CHUNK, (i + 1) * SYNC_CHUNK),
+      });
+    }
+  }
+
+  private onSyncChunk(msg: SyncChunk): void {
+    const now = this.now;
+    for (const [key, entry] of msg.entries) {
+      this.hlc.observe(entry.ts);
+      this.store.apply(key, entry, now);
+    }
+    if (msg.floor) {
+      this.hlc.observe(msg.floor);
+      this.store.raiseFloor(msg.floor);
+    }
+    if (this.ready || msg.round !== this.syncRound) return;
+    const tag = `${msg.from} ${msg.count}`;
+    let got = this.syncChunks.get(tag);
+    if (!got) this.syncChunks.set(tag, (got = new Set()));
+    got.add(msg.index);
+    if (got.size === msg.count) {
+      this.synced.add(msg.from);
+      this.checkSynced();
+    }
+  }
+
+  // ---------------------------------------------------------------- batching
+
+  /**
+   * Requests for a peer wait here until the messages already in this actor's mailbox have been handled (a
+   * `cache/flush` sent to itself comes after them), then go as one message: with many requests in flight, one
+   * message per peer carries many of them, each way.
+   */
+  private outboxOf(peer: string): { reads: ReadItem[]; writes: WriteItem[] } {
+    let box = this.outboxes.get(peer);
+    if (!box) this.outboxes.set(peer, (box = { reads: [], writes: [] }));
+    if (!this.flushPending) {
+      this.flushPending = true;
+      this.ctx.self.tell({ type: 'cache/flush' });
+    }
+    return box;
+  }
+
+  private flush(): void {
+    this.flushPending = false;
+    for (const [peer, box] of this.outboxes) {
+      if (box.reads.length === 0 && box.writes.length === 0) continue;
+      this.refOf(peer).tell({
+        type: 'cache/batch',
+        from: this.self,
+        reads: box.reads,
+        writes: box.writes,
+        replyTo: this.selfRef,
+      });
+      this.outboxes.set(peer, { reads: [], writes: [] });
+    }
+  }
+
+  private onBatch(msg: ReplicaBatch): void {
+    const reads: ReplicaReplies['reads'][number][] = [];
+    const writes: ReplicaReplies['writes'][number][] = [];
+    for (const r of msg.reads) reads.push({ id: r.id, entry: this.readLocal(r.id, r.key).entry });
+    for (const w of msg.writes) {
+      const reply = this.writeLocal(w.id, w.key, w.entry, w.strict);
+      writes.push({ id: w.id, key: w.key, accepted: reply.accepted, held: reply.held });
+    }
+    msg.replyTo.tell({ type: 'cache/replies', from: this.self, ready: this.ready, reads, writes });
+  }
+
+  private onReplies(msg: ReplicaReplies): void {
+    const { from, ready } = msg;
+    for (const r of msg.reads) this.onReadReply({ id: r.id, from, ready, entry: r.entry });
+    for (const w of msg.writes)
+      this.onWriteReply({ id: w.id, from, key: w.key, ready, accepted: w.accepted, held: w.held });
+  }
+
+  // ---------------------------------------------------------------- replica side
+
+  private readLocal(id: number, key: string): ReadReply {
+    if (!this.ready) return { id, from: this.self, ready: false, entry: null };
+    return { id, from: this.self, ready: true, entry: this.store.get(key) ?? null };
+  }
+
+  private writeLocal(id: number, key: string, entry: Entry, strict: boolean): WriteReply {
+    this.hlc.observe(entry.ts);
+    let accepted: boolean;
+    if (strict) {
+      const held = this.store.versionOf(key);
+      // At least what is held: the same version again (a duplicate, a retry) is accepted too.
+      accepted = held === undefined || compareTimestamps(entry.ts, held) >= 0;
+      if (accepted) this.store.apply(key, entry, this.now);
+    } else {
+      accepted = this.store.apply(key, entry, this.now) !== 'stale';
+    }
+    return {
+      id,
+      from: this.self,
+      key,
+      ready: this.ready,
+      accepted,
+      held: this.store.versionOf(key) ?? null,
+    };
+  }
+
+  // ---------------------------------------------------------------- coordinator: reads
+
+  private startRead(request: GetRequest): void {
+    this.counters.gets++;
+    const replicas = this.ring.preferenceList(request.key, this.settings.replicationFactor);
+    const op: ReadOp = {
+      kind: 'read',
+      request,
+      replicas,
+      needed: replicasNeeded(request.consistency, replicas.length),
+      responses: new Map(),
+      failures: new Map(),
+      best: undefined,
+      holders: undefined,
+      writeBackId: 0,
+      done: false,
+      ids: [],
+    };
+    const invalid = this.checkKey(request.key);
+    if (invalid) return this.reject(op, invalid[0], invalid[1]);
+    if (replicas.length === 0) return this.fail(op, 'no members on the ring');
+    const id = this.register(op, request.timeoutMs);
+    for (const r of replicas) {
+      if (r === this.self) this.onReadReply(this.readLocal(id, request.key));
+      else this.outboxOf(r).reads.push({ id, key: request.key });
+    }
+  }
+
+  private onReadReply(msg: ReadReply): void {
+    const op = this.ops.get(msg.id);
+    if (msg.entry) this.hlc.observe(msg.entry.ts);
+    if (!op || op.kind !== 'read' || op.responses.has(msg.from) || !op.replicas.includes(msg.from)) return;
+    if (!msg.ready) {
+      op.failures.set(msg.from, 'recovering');
+    } else {
+      op.responses.set(msg.from, msg.entry);
+      if (op.best !== undefined) this.repairIfStale(op, msg.from, msg.entry);
+    }
+    if (op.done && op.responses.size + op.failures.size === op.replicas.length) return this.forget(op);
+    if (op.done || op.best !== undefined) return;
+    if (op.responses.size >= op.needed) return this.decideRead(op);
+    if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+  }
+
+  private decideRead(op: ReadOp): void {
+    let best: Entry | null = null;
+    for (const e of op.responses.values()) if (e && (!best || compareTimestamps(e.ts, best.ts) > 0)) best = e;
+    op.best = best;
+    const holders = new Set<string>();
+    for (const [from, e] of op.responses) {
+      if (best && e && compareTimestamps(e.ts, best.ts) === 0) holders.add(from);
+      else if (!best) holders.add(from);
+    }
+    const answerNow = op.request.consistency === 'one' || holders.size >= op.needed || best === null;
+    if (!answerNow) {
+      // ABD's second phase: before answering, make sure a quorum holds the answer, so that no later read can
+      // return anything older. Replicas already holding it count; the others get it (read repair for them too).
+      this.counters.writeBacks++;
+      op.holders = holders;
+      op.writeBackId = this.nextId++;
+      op.ids.push(op.writeBackId);
+      this.ops.set(op.writeBackId, op);
+    }
+    for (const [from, e] of op.responses) this.repairIfStale(op, from, e);
+    if (answerNow || best === null) return this.answerRead(op);
+    for (const r of op.replicas)
+      if (!holders.has(r) && !op.responses.has(r))
+        this.sendWrite(r, op.writeBackId, op.request.key, best, false);
+  }
+
+  /** A replica that answered with something older than the read's answer gets the answer. */
+  private repairIfStale(op: ReadOp, from: string, entry: Entry | null): void {
+    const best = op.best;
+    if (!best || (entry && compareTimestamps(entry.ts, best.ts) >= 0)) return;
+    this.counters.readRepairs++;
+    const id = op.holders ? op.writeBackId : 0;
+    this.sendWrite(from, id, op.request.key, best, false);
+  }
+
+  private answerRead(op: ReadOp): void {
+    if (op.done) return;
+    op.done = true;
+    const best = op.best;
+    if (best && isLive(best, this.now)) {
+      this.counters.hits++;
+      this.reply(op.request.replyTo, { ok: true, found: true, value: best.value });
+    } else {
+      this.counters.misses++;
+      this.reply(op.request.replyTo, { ok: true, found: false, value: null });
+    }
+    if (op.responses.size + op.failures.size === op.replicas.length) this.forget(op);
+  }
+
+  // ---------------------------------------------------------------- coordinator: writes
+
+  private startWrite(request: PutRequest | DeleteRequest): void {
+    const isPut = request.type === 'cache/put';
+    if (isPut) this.counters.puts++;
+    else this.counters.deletes++;
+    const replicas = this.ring.preferenceList(request.key, this.settings.replicationFactor);
+    const op: WriteOp = {
+      kind: 'write',
+      request,
+      replicas,
+      needed: replicasNeeded(request.consistency, replicas.length),
+      entry: undefined as unknown as Entry,
+      acked: new Set(),
+      failures: new Map(),
+      attempts: 0,
+      done: false,
+      ids: [],
+      value: null,
+      size: 0,
+    };
+    const invalid = this.checkKey(request.key) ?? (isPut ? this.checkValue(op, request.value) : undefined);
+    if (invalid) return this.reject(op, invalid[0], invalid[1]);
+    if (replicas.length === 0) return this.fail(op, 'no members on the ring');
+    const id = this.register(op, request.timeoutMs);
+    this.attemptWrite(op, id);
+  }
+
+  private attemptWrite(op: WriteOp, id: number): void {
+    const { request } = op;
+    const ts = this.hlc.now();
+    op.attempts++;
+    op.acked.clear();
+    op.failures.clear();
+    if (request.type === 'cache/put') {
+      op.entry = {
+        ts,
+        value: op.value,
+        deleted: false,
+        expiresAt: request.ttlMs > 0 ? ts[0] + request.ttlMs : 0,
+        size: op.size,
+      };
+    } else {
+      op.entry = { ts, value: null, deleted: true, expiresAt: 0, size: 0 };
+    }
+    for (const r of op.replicas) this.sendWrite(r, id, request.key, op.entry, true);
+  }
+
+  private sendWrite(to: string, id: number, key: string, entry: Entry, strict: boolean): void {
+    if (to === this.self) this.onWriteReply(this.writeLocal(id, key, entry, strict));
+    else this.outboxOf(to).writes.push({ id, key, entry, strict });
+  }
+
+  private onWriteReply(msg: WriteReply): void {
+    if (msg.held) {
+      this.hlc.observe(msg.held);
+      this.clearHint(msg.from, msg.key, msg.held);
+    }
+    const op = this.ops.get(msg.id);
+    if (!op || !op.replicas.includes(msg.from)) return;
+    if (op.kind === 'write' && op.done) {
+      // Acknowledged already; a late replica's answer means it needs no hint.
+      if (msg.accepted || !msg.ready) op.acked.add(msg.from);
+      else op.failures.set(msg.from, 'newer');
+      if (op.acked.size + op.failures.size === op.replicas.length) this.forget(op);
+      return;
+    }
+    if (op.done) return;
+    if (op.kind === 'read') {
+      // A write-back: the replica holds the answer, or something newer (which a later read would see).
+      if (!op.holders || !msg.ready || !msg.held) return;
+      if (compareTimestamps(msg.held, op.best!.ts) >= 0) op.holders.add(msg.from);
+      if (op.holders.size >= op.needed) this.answerRead(op);
+      return;
+    }
+    if (!msg.ready) {
+      op.failures.set(msg.from, 'recovering');
+    } else if (msg.accepted) {
+      op.acked.add(msg.from);
+    } else {
+      // The replica holds a newer version than this write: a write from a node whose clock runs ahead, or a
+      // purged one. Retry above it (the clock has observed it), so that this write, which started after that
+      // one was acknowledged or concurrently with it, is ordered after it.
+      this.ops.delete(msg.id);
+      if (op.attempts > this.settings.writeRetries)
+        return this.fail(op, `write lost to newer versions ${op.attempts} times`);
+      this.counters.writeRetries++;
+      const id = this.nextId++;
+      op.ids.push(id);
+      this.ops.set(id, op);
+      return this.attemptWrite(op, id);
+    }
+    if (op.acked.size >= op.needed) {
+      op.done = true;
+      this.reply(op.request.replyTo, { ok: true, found: false, value: null });
+      // Replicas yet to answer get a hint only if they have not by the deadline: most answer a moment later.
+      if (op.acked.size + op.failures.size === op.replicas.length) this.forget(op);
+      return;
+    }
+    if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+  }
+
+  // ---------------------------------------------------------------- coordinator: bookkeeping
+
+  private register(op: Op, timeoutMs: number): number {
+    const id = this.nextId++;
+    op.ids.push(id);
+    this.ops.set(id, op);
+    this.ctx.timers.startSingleTimer(op, { type: 'cache/deadline', op }, timeoutMs);
+    return id;
+  }
+
+  /** Done with an operation: late replies to it are ignored from now on. */
+  private forget(op: Op): void {
+    for (const id of op.ids) this.ops.delete(id);
+    this.ctx.timers.cancel(op);
+  }
+
+  private onDeadline(op: Op): void {
+    for (const id of op.ids) this.ops.delete(id);
+    if (op.kind === 'write') {
+      // Acknowledged or not (then its outcome is unknown: it may have reached some replicas), the write goes to
+      // the replicas that have not acknowledged it through hints.
+      for (const r of op.replicas)
+        if (!op.acked.has(r) && !op.failures.has(r)) this.addHint(r, op.request.key, op.entry);
+    }
+    if (op.done) return;
+    this.fail(op, `timed out after ${op.request.timeoutMs} ms: ${this.shortfall(op)}`);
+  }
+
+  private shortfall(op: Op): string {
+    const ok = op.kind === 'read' ? (op.holders ?? new Set(op.responses.keys())) : op.acked;
+    const parts = op.replicas
+      .filter((r) => !ok.has(r))
+      .map((r) => `${r} ${op.failures.get(r) ?? 'no answer'}`);
+    return `${op.needed} of ${op.replicas.length} replicas needed, ${ok.size} answered (${parts.join(', ')})`;
+  }
+
+  private fail(op: Op, reason: string): void {
+    this.reject(op, 'CACHE_ERR_CONSISTENCY_UNAVAILABLE', reason);
+  }
+
+  private reject(op: Op, code: string, reason: string): void {
+    if (op.done) return;
+    op.done = true;
+    this.counters.failures++;
+    this.reply(op.request.replyTo, { ok: false, found: false, value: null, code, reason });
+    this.forget(op);
+  }
+
+  /** Requests from other processes are checked again here: a remote client's checks cannot be trusted. */
+  private checkKey(key: string): [string, string] | undefined {
+    if (key.length === 0) return ['CACHE_ERR_INVALID_KEY', 'empty key'];
+    if (key.length > this.settings.maxKeyLength)
+      return ['CACHE_ERR_KEY_TOO_LONG', `${key.length}/${this.settings.maxKeyLength}`];
+    return undefined;
+  }
+
+  /** Normalises the value to its JSON form (a copy the caller cannot change later) and measures it. */
+  private checkValue(op: WriteOp, value: unknown): [string, string] | undefined {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (e) {
+      return ['CACHE_ERR_INVALID_VALUE', String(e)];
+    }
+    if (json === undefined) return ['CACHE_ERR_INVALID_VALUE', `${typeof value} has no JSON form`];
+    const bytes = Buffer.byteLength(json);
+    if (bytes > this.settings.maxValueBytes)
+      return ['CACHE_ERR_VALUE_TOO_LARGE', `${bytes}/${this.settings.maxValueBytes}`];
+    op.value = JSON.parse(json);
+    op.size = bytes;
+    return undefined;
+  }
+
+  private reply(
+    to: ActorRef<CacheReply>,
+    r: { ok: boolean; found: boolean; value: unknown; code?: string; reason?: string },
+  ): void {
+    to.tell({
+      type: 'cache/reply',
+      ok: r.ok,
+      found: r.found,
+      value: r.value,
+      code: r.code ?? null,
+      reason: r.reason ?? null,
+    });
+  }
+
+  // ---------------------------------------------------------------- hinted handoff
+
+  private addHint(peer: string, key: string, entry: Entry): void {
+    let forPeer = this.hints.get(peer);
+    if (!forPeer) this.hints.set(peer, (forPeer = new Map()));
+    const old = forPeer.get(key);
+    if (old && compareTimestamps(old.ts, entry.ts) >= 0) return;
+    if (!old) this.hintCount++;
+    forPeer.set(key, entry);
+    if (this.hintCount > this.settings.maxHints) this.dropOldestHint();
+    this.shared.hints = this.hintCount;
+  }
+
+  private clearHint(peer: string, key: string, held: Timestamp): void {
+    const forPeer = this.hints.get(peer);
+    const hint = forPeer?.get(key);
+    if (!hint || compareTimestamps(held, hint.ts) < 0) return;
+    forPeer!.delete(key);
+    this.hintCount--;
+    this.shared.hints = this.hintCount;
+    this.counters.hintsDelivered++;
+  }
+
+  private dropOldestHint(): void {
+    for (const forPeer of this.hints.values()) {
+      const first = forPeer.keys().next();
+      if (first.done) continue;
+      forPeer.delete(first.value);
+      this.hintCount--;
+      return;
+    }
+  }
+
+  private deliverHints(): void {
+    for (const [peer, forPeer] of this.hints) {
+      if (forPeer.size === 0) {
+        this.hints.delete(peer);
+        continue;
+      }
+      if (!this.ring.members.includes(peer)) {
+        // Gone from the ring: its keys were handed to the new owners.
+        this.hintCount -= forPeer.size;
+        this.hints.delete(peer);
+        continue;
+      }
+      let sent = 0;
+      for (const [key, entry] of forPeer) {
+        if (sent++ >= HINTS_PER_TICK) break;
+        this.sendWrite(peer, 0, key, entry, false);
+      }
+    }
+    this.shared.hints = this.hintCount;
+  }
+
+  // ---------------------------------------------------------------- anti-entropy
+
+  /** Entries this node holds that `peer` replicates too (by this node's ring). */
+  private *sharedWith(peer: string): IterableIterator<[string, Entry]> {
+    const n = this.settings.replicationFactor;
+    for (const [key, entry] of this.store.entries()) {
+      const list = this.ring.preferenceList(key, n);
+      if (list.includes(peer) && list.includes(this.self)) yield [key, entry];
+    }
+  }
+
+  private treeWith(peer: string): MerkleTree {
+    const pairs: [string, string][] = [];
+    for (const [key, entry] of this.sharedWith(peer)) pairs.push([key, entry.ts.join('.')]);
+    return MerkleTree.build(pairs, this.settings.merkleDepth);
+  }
+
+  private startAntiEntropy(): void {
+    if (!this.ready) return;
+    const peers = this.ring.members.filter((m) => m !== this.self);
+    if (peers.length === 0) return;
+    const peer = peers[Math.floor(this.ctx.system.random.next() * peers.length)];
+    const tree = this.treeWith(peer);
+    this.refOf(peer).tell({
+      type: 'cache/ae-tree',
+      from: this.self,
+      depth: tree.depth,
+      nodes: Array.from(tree.nodes),
+      replyTo: this.selfRef,
+    });
+  }
+
+  private onTree(msg: AntiEntropyTree): void {
+    const theirs = MerkleTree.fromNodes(msg.nodes, msg.depth);
+    if (!theirs || msg.depth !== this.settings.merkleDepth) return;
+    const mine = this.treeWith(msg.from);
+    const buckets = mine.diff(theirs);
+    if (buckets.length === 0) return;
+    msg.replyTo.tell({
+      type: 'cache/ae-entries',
+      from: this.self,
+      entries: this.entriesIn(msg.from, buckets),
+      want: buckets,
+      replyTo: this.selfRef,
+    });
+  }
+
+  private onEntries(msg: AntiEntropyEntries): void {
+    const now = this.now;
+    for (const [key, entry] of msg.entries) {
+      this.hlc.observe(entry.ts);
+      if (this.store.apply(key, entry, now) === 'applied') this.counters.antiEntropyRepairs++;
+    }
+    if (msg.want.length === 0) return;
+    msg.replyTo.tell({
+      type: 'cache/ae-entries',
+      from: this.self,
+      entries: this.entriesIn(msg.from, msg.want),
+      want: [],
+      replyTo: this.selfRef,
+    });
+  }
+
+  private entriesIn(peer: string, buckets: readonly number[]): [string, Entry][] {
+    const wanted = new Set(buckets);
+    const depth = this.settings.merkleDepth;
+    const out: [string, Entry][] = [];
+    for (const [key, entry] of this.sharedWith(peer))
+      if (wanted.has(MerkleTree.bucketOf(key, depth))) out.push([key, entry]);
+    return out;
+  }
+}

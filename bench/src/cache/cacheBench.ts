@@ -1,0 +1,227 @@
+/**
+ * Replicated-cache figures, on real processes: 3 cache node processes (`cacheNode.ts` of apps/replicated-cache,
+ * a cluster over WebSocket on 127.0.0.1, replication factor 3), driven from this process through the typed
+ * client (`createCacheClient`, which talks to node-1's cache actor over WebSocket) with 100 requests in flight.
+ *
+ * - quorum writes: `put` at consistency quorum (2 of 3 replicas acknowledge; the coordinator is one of them);
+ * - quorum reads: `get` at consistency quorum of keys written before;
+ * - the baseline, measured in the same run: the raw `ws` request/response server of the remote benchmark
+ *   (bench/src/remote: `ws-req`, cbor-x, one request per frame), 100 in flight from the same driver.
+ *
+ * Samples of each case alternate, so that the load of the shared machine falls on all of them alike. Writes one
+ * JSON object per line to bench/results/cache.jsonl (`{"bench", "metric", "value", "unit", "baseline",
+ * "ratio", ...}`, baseline = the raw figure) and the table between the `results:cache` markers of bench/README.md.
+ *
+ *   node --import tsx bench/src/cache/cacheBench.ts [--samples 5] [--requests 4000] [--no-write]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { createNode } from '@troupe/remote';
+import { WebSocketTransport } from '@troupe/transport-ws';
+import { type CacheClient, createCacheClient } from '../../../apps/replicated-cache/src';
+import { freePorts } from '../../../apps/replicated-cache/src/cli/freePorts';
+import { CacheNodeProcess, until } from '../../../apps/replicated-cache/src/cli/startNodeProcess';
+import { quantile } from '../quantile.js';
+import { replaceBetweenMarkers } from '../replace-between-markers.js';
+import { driveRequests } from '../remote/drive-requests.js';
+import { PAYLOAD } from '../remote/protocol.js';
+import { rawRequestClient } from '../remote/raw-client.js';
+import { troupeAskClient } from '../remote/troupe-client.js';
+import type { RemoteClient } from '../remote/remote-client.js';
+import { ServerProcess } from '../remote/server-process.js';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const RESULTS = join(ROOT, 'bench', 'results', 'cache.jsonl');
+const README = join(ROOT, 'bench', 'README.md');
+const START = '<!-- results:cache:start -->';
+const END = '<!-- results:cache:end -->';
+const IN_FLIGHT = 100;
+const SECRET = 'troupe-cache-bench-secret';
+const KEYS = 1000;
+
+type CaseName = 'raw-ws-req-100' | 'troupe-ask-100' | 'quorum-write' | 'quorum-read';
+const CASES: readonly CaseName[] = ['raw-ws-req-100', 'troupe-ask-100', 'quorum-write', 'quorum-read'];
+
+interface Sample {
+  rate: number;
+  rtts: Float64Array;
+}
+
+async function measure(client: RemoteClient, n: number): Promise<Sample> {
+  const rtts = new Float64Array(n);
+  const t0 = performance.now();
+  await client.run(n, rtts);
+  return { rate: n / ((performance.now() - t0) / 1000), rtts };
+}
+
+function cacheClientCase(client: CacheClient, kind: 'write' | 'read'): RemoteClient {
+  const value = { payload: PAYLOAD };
+  const request =
+    kind === 'write'
+      ? (n: number) => client.put(`key-${n % KEYS}`, value, { consistency: 'quorum' })
+      : async (n: number) => {
+          if ((await client.get(`key-${n % KEYS}`, { consistency: 'quorum' })) === undefined)
+            throw new Error(`key-${n % KEYS} missing`);
+        };
+  return { run: (n, rtts) => driveRequests(request, IN_FLIGHT, n, rtts), close: async () => undefined };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      samples: { type: 'string', default: '5' },
+      requests: { type: 'string', default: '4000' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const samples = Number(values.samples);
+  const requests = Number(values.requests);
+  const machine = `${availableParallelism()} cores of ${cpus()[0]?.model.trim()}, Node ${process.version}`;
+  const loadAtStart = loadavg()[0];
+  console.log(
+    `cache bench: 3 node processes over WebSocket on 127.0.0.1; ${machine}, load ${loadAtStart.toFixed(2)}`,
+  );
+  const began = Date.now();
+
+  const ports = await freePorts(3);
+  const seeds = ports.slice(0, 2).map((p) => `troupe://cache@127.0.0.1:${p}`);
+  const nodes = ports.map((port) => new CacheNodeProcess({ port, seeds, secret: SECRET }));
+  const raw = await ServerProcess.start('ws-req', 'cache-baseline');
+  const echo = await ServerProcess.start('troupe', 'cache-troupe-ask');
+  const clientNode = await createNode({
+    name: 'cache',
+    transport: new WebSocketTransport({ host: '127.0.0.1', port: 0, secret: SECRET }),
+    logLevel: 'off',
+  });
+  try {
+    await until(() => nodes.every((p) => p.ready), 120_000, `3 ready nodes (${nodes.map((p) => p.errors)})`);
+    // Every node must see all three members, or quorums would be of smaller preference lists.
+    const membersOk = async () => {
+      for (const p of nodes) {
+        const h = (await (await fetch(`${p.url}/health`)).json()) as { members: string[]; ready: boolean };
+        if (h.members.length !== 3 || !h.ready) return false;
+      }
+      return true;
+    };
+    const deadline = Date.now() + 60_000;
+    while (!(await membersOk())) {
+      if (Date.now() > deadline) throw new Error('the three nodes never saw each other');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cache = createCacheClient(clientNode, nodes[0].address, { requestTimeoutMs: 5000 });
+    const cases: Record<CaseName, RemoteClient> = {
+      'raw-ws-req-100': await rawRequestClient(raw.address, IN_FLIGHT),
+      'troupe-ask-100': await troupeAskClient(echo.address, IN_FLIGHT),
+      'quorum-write': cacheClientCase(cache, 'write'),
+      'quorum-read': cacheClientCase(cache, 'read'),
+    };
+    // Warm-up: every key written (so reads find them), JIT warm on all paths.
+    await cases['quorum-write'].run(Math.max(KEYS, requests / 2));
+    await cases['quorum-read'].run(requests / 2);
+    await cases['raw-ws-req-100'].run(requests);
+    await cases['troupe-ask-100'].run(requests);
+    const got: Record<CaseName, Sample[]> = {
+      'raw-ws-req-100': [],
+      'troupe-ask-100': [],
+      'quorum-write': [],
+      'quorum-read': [],
+    };
+    for (let s = 0; s < samples; s++) {
+      for (const name of CASES) {
+        const sample = await measure(cases[name], requests);
+        got[name].push(sample);
+        console.log(
+          `sample ${s + 1} ${name.padEnd(16)} ${Math.round(sample.rate).toLocaleString('en-US')} req/s`,
+        );
+      }
+    }
+    await cases['raw-ws-req-100'].close();
+    await cases['troupe-ask-100'].close();
+
+    const summary = (name: CaseName) => {
+      const rates = got[name].map((x) => x.rate);
+      const all = Float64Array.from(got[name].flatMap((x) => Array.from(x.rtts)));
+      return {
+        rate: quantile(rates, 0.5),
+        spread: (Math.max(...rates) - Math.min(...rates)) / 2 / quantile(rates, 0.5),
+        p50: quantile(Array.from(all), 0.5),
+        p99: quantile(Array.from(all), 0.99),
+        n: all.length,
+      };
+    };
+    const base = summary('raw-ws-req-100');
+    const rows: object[] = [];
+    const table: string[] = [
+      '| bench | metric | value | unit | baseline | ratio | spread | n | target | pass |',
+      '| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | :-: |',
+    ];
+    const fmt = (v: number, unit: string) =>
+      unit === 'µs'
+        ? v.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })
+        : Math.round(v).toLocaleString('en-US');
+    for (const name of CASES) {
+      const s = summary(name);
+      const bench = `cache/${name}`;
+      for (const [metric, value, b, unit] of [
+        ['throughput', s.rate, base.rate, 'req/s'],
+        ['latency-p50', s.p50, base.p50, 'µs'],
+        ['latency-p99', s.p99, base.p99, 'µs'],
+      ] as const) {
+        const ratio = Number((value / b).toPrecision(4));
+        const target =
+          name === 'quorum-write' && metric === 'throughput'
+            ? { text: '≥ 0.5 × baseline', pass: ratio >= 0.5 }
+            : undefined;
+        rows.push({
+          bench,
+          metric,
+          value: unit === 'µs' ? Number(value.toFixed(1)) : Math.round(value),
+          unit,
+          baseline: unit === 'µs' ? Number(b.toFixed(1)) : Math.round(b),
+          ratio,
+          ...(metric === 'throughput' ? { spread: Number(s.spread.toFixed(3)) } : {}),
+          n: s.n,
+          inFlight: IN_FLIGHT,
+          nodes: 3,
+          replicationFactor: 3,
+          transport:
+            name === 'raw-ws-req-100' || name === 'troupe-ask-100'
+              ? 'ws-loopback, client and server processes (the remote bench server)'
+              : 'ws-loopback, one process per node, typed client in a fourth',
+          ...(target ? { target: target.text, pass: target.pass } : {}),
+        });
+        table.push(
+          `| ${bench} | ${metric} | ${fmt(value, unit)} | ${unit} | ${fmt(b, unit)} | ${ratio.toFixed(2)} | ${
+            metric === 'throughput' ? `±${(s.spread * 100).toFixed(1)}%` : '—'
+          } | ${s.n.toLocaleString('en-US')} | ${target?.text ?? '—'} | ${target ? (target.pass ? '✅' : '❌') : '—'} |`,
+        );
+      }
+    }
+    const seconds = Math.round((Date.now() - began) / 1000);
+    const text = table.join('\n');
+    console.log(`\n${text}\n`);
+    if (!values['no-write']) {
+      writeFileSync(RESULTS, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      const stamp = new Date().toISOString().slice(0, 10);
+      const body = `Measured ${stamp} on ${machine}, 1-minute load average ${loadAtStart.toFixed(2)} at the start; the section took ${seconds} s.\n\n${text}`;
+      const prettier = await import('prettier');
+      const readme = replaceBetweenMarkers(readFileSync(README, 'utf8'), START, END, body);
+      const options = await prettier.resolveConfig(README);
+      writeFileSync(README, await prettier.format(readme, { ...options, filepath: README }));
+      console.log(`wrote ${RESULTS} and ${README}`);
+    }
+  } finally {
+    await clientNode.shutdown();
+    await raw.stop();
+    await echo.stop();
+    await Promise.all(nodes.map((p) => p.stop()));
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
