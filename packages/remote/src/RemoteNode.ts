@@ -15,7 +15,15 @@ import { nanoid } from 'nanoid';
 import { nodeAddress, parseAddress } from './ActorAddress';
 import { InvalidAddressError, RemoteError, UnregisteredMessageError } from './RemoteError';
 import { Serialization } from './Serialization';
-import { decodeEnvelope, encodeEnvelope, type Envelope, type RefCodec, WireKind } from './internal/wire';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeUser,
+  type Envelope,
+  type RefCodec,
+  type UserHeaderCache,
+  WireKind,
+} from './internal/wire';
 
 export interface RemotingOptions {
   system: ActorSystem;
@@ -162,14 +170,24 @@ export async function createNode(
   }
 }
 
+/** The table of canonical remote refs is first swept of collected ones at this many entries. */
+const MIN_REF_SWEEP = 4096;
+
+/** Canonical refs to the actors of one node address, by incarnation and path. */
+interface RemoteNodeRefs {
+  readonly transportAddress: string;
+  readonly byIncarnation: Map<string, Map<string, WeakRef<RemoteActorRef>>>;
+}
+
 /** Most watch and death notices kept for redelivery to one peer. */
 const MAX_UNACKED = 1024;
 
 interface Pending {
+  /** A copy of its own (what `encodeUser` returns may be overwritten by the next message). */
   bytes: Uint8Array;
   /** For a user message: whom it was for and what it was, to dead-letter it if it never leaves. */
-  recipient?: string;
-  message?: unknown;
+  recipient: RemoteActorRef | undefined;
+  message: unknown;
 }
 
 /** Everything known about one peer, by transport address. */
@@ -196,6 +214,8 @@ class Endpoint {
    */
   readonly unacked = new Map<string, Envelope>();
   warnedUnacked = false;
+  /** Dropped from the node's table: refs that cached it look it up afresh. */
+  forgotten = false;
 
   constructor(
     readonly transportAddress: string,
@@ -213,8 +233,10 @@ class Endpoint {
  * endpoint is found when the ref is first used: refs that only pass through (or arrive in refused messages)
  * never create one.
  */
-class RemoteActorRef<M = unknown> extends BaseRef<M> {
-  readonly name: string;
+class RemoteActorRef<M = unknown> extends BaseRef<M> implements UserHeaderCache {
+  private ep: Endpoint | undefined = undefined;
+  headerManifest: string | undefined = undefined;
+  headerBytes: Uint8Array | undefined = undefined;
   constructor(
     private readonly node: RemoteNodeImpl,
     readonly transportAddress: string,
@@ -224,7 +246,10 @@ class RemoteActorRef<M = unknown> extends BaseRef<M> {
     readonly incarnation: string,
   ) {
     super();
-    this.name = path.slice(path.lastIndexOf('/') + 1);
+  }
+  /** Made when asked for: most refs (an ask's reply ref) are never asked their name. */
+  get name(): string {
+    return this.path.slice(this.path.lastIndexOf('/') + 1);
   }
   /** For `ask`: the local system this ref lives in. */
   get sys(): ActorSystem {
@@ -237,7 +262,9 @@ class RemoteActorRef<M = unknown> extends BaseRef<M> {
     this.node.remoteSystemMessage(this, msg);
   }
   get endpoint(): Endpoint {
-    return this.node.endpoint(this.transportAddress);
+    let ep = this.ep;
+    if (ep === undefined || ep.forgotten) ep = this.ep = this.node.endpoint(this.transportAddress);
+    return ep;
   }
   override toString(): string {
     return this.nodeAddress + this.path;
@@ -283,10 +310,13 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   address = '';
   readonly incarnation: string;
   private readonly endpoints = new Map<string, Endpoint>();
-  private readonly remoteRefs = new Map<string, WeakRef<RemoteActorRef>>();
-  private readonly refRegistry = new FinalizationRegistry<string>((key) => {
-    if (this.remoteRefs.get(key)?.deref() === undefined) this.remoteRefs.delete(key);
-  });
+  /**
+   * The canonical remote refs, weakly: node address → incarnation → path → ref. Nested maps rather than one
+   * joined key: each lookup is a few hashed probes and no concatenation. Entries of collected refs are swept once the table has doubled since the last sweep.
+   */
+  private readonly remoteRefs = new Map<string, RemoteNodeRefs>();
+  private remoteRefCount = 0;
+  private sweepRefsAt = MIN_REF_SWEEP;
   /** Local actors whose refs went out in messages, by path: an incoming message finds them without a walk. */
   private readonly exported = new Map<string, InternalRef>();
   private readonly listeners = new Set<(e: RemoteEvent) => void>();
@@ -324,7 +354,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   refFor<M>(address: string): ActorRef<M> {
     const a = parseAddress(address);
     if (a.path === undefined) throw new InvalidAddressError(address);
-    return this.read(nodeAddress(a.system, a.transport), a.path, '') as unknown as ActorRef<M>;
+    return this.refOf(nodeAddress(a.system, a.transport), a.path, '', true) as unknown as ActorRef<M>;
   }
 
   addressOf(ref: ActorRef<never>): string {
@@ -388,41 +418,77 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     if ((ref as unknown as { sys?: unknown }).sys !== this.system) {
       throw new UnregisteredMessageError('refs of an actor system that is not this node');
     }
-    this.remember(ref);
-    return [this.address, ref.path, this.incarnation];
+    // Read once: an ask's reply ref makes its path afresh at every read.
+    const path = ref.path;
+    this.remember(ref, path);
+    return [this.address, path, this.incarnation];
   }
 
   /** Keeps a live local actor findable by path without a walk, until it stops. */
-  private remember(ref: InternalRef): void {
-    if (this.exported.has(ref.path) || !ref.path.startsWith('/user/')) return;
-    this.exported.set(ref.path, ref);
+  private remember(ref: InternalRef, path: string = ref.path): void {
+    if (!path.startsWith('/user/') || this.exported.has(path)) return;
+    this.exported.set(path, ref);
     void this.system.whenStopped(ref as ActorRef<never>).then(() => {
-      if (this.exported.get(ref.path) === ref) this.exported.delete(ref.path);
+      if (this.exported.get(path) === ref) this.exported.delete(path);
     });
   }
 
+  /** A ref that arrived in a message. */
   read(node: string, path: string, incarnation: string): BaseRef {
+    return this.refOf(node, path, incarnation, false);
+  }
+
+  /** The ref for an address; `canonical`: the one object for it even under /temp/ (see below). */
+  private refOf(node: string, path: string, incarnation: string, canonical: boolean): BaseRef {
     if (node === this.address) {
       if (incarnation !== '' && incarnation !== this.incarnation)
         return new DeadRef(this, path, 'wrong-incarnation');
       return (this.localRef(path) as BaseRef | undefined) ?? new DeadRef(this, path, 'recipient-terminated');
     }
-    const key = `${node}|${incarnation}|${path}`;
-    let ref = this.remoteRefs.get(key)?.deref();
-    if (!ref) {
+    let refs = this.remoteRefs.get(node);
+    if (refs === undefined) {
       let transportAddress: string;
       try {
         transportAddress = parseAddress(node).transport;
       } catch {
         return new DeadRef(this, path, 'unknown-recipient');
       }
-      ref = new RemoteActorRef(this, transportAddress, node, path, incarnation);
+      refs = { transportAddress, byIncarnation: new Map() };
+      this.remoteRefs.set(node, refs);
+    }
+    // An ask's reply ref (the only kind under /temp/) in a message takes one reply and is done: it needs no
+    // canonical object, and a canonical one costs a weak reference, which V8 clears only in a full GC. Watches
+    // of it still match up: notices are matched by path.
+    if (!canonical && path.startsWith('/temp/'))
+      return new RemoteActorRef(this, refs.transportAddress, node, path, incarnation);
+    let byPath = refs.byIncarnation.get(incarnation);
+    if (byPath === undefined) refs.byIncarnation.set(incarnation, (byPath = new Map()));
+    let ref = byPath.get(path)?.deref();
+    if (!ref) {
+      ref = new RemoteActorRef(this, refs.transportAddress, node, path, incarnation);
       // Weakly: a ref nobody holds any more (one that came in a refused message, a used reply ref) is
-      // collected, and its entry with it. Watched refs are held by the endpoint, so they stay canonical.
-      this.remoteRefs.set(key, new WeakRef(ref));
-      this.refRegistry.register(ref, key);
+      // collected, and its entry swept later. Watched refs are held by the endpoint, so they stay canonical.
+      byPath.set(path, new WeakRef(ref));
+      if (++this.remoteRefCount >= this.sweepRefsAt) this.sweepRefs();
     }
     return ref;
+  }
+
+  /** Drops the entries of collected refs (and of nodes left with none). */
+  private sweepRefs(): void {
+    let live = 0;
+    for (const [node, refs] of this.remoteRefs) {
+      for (const [incarnation, byPath] of refs.byIncarnation) {
+        for (const [path, weak] of byPath) {
+          if (weak.deref() === undefined) byPath.delete(path);
+          else live++;
+        }
+        if (byPath.size === 0) refs.byIncarnation.delete(incarnation);
+      }
+      if (refs.byIncarnation.size === 0) this.remoteRefs.delete(node);
+    }
+    this.remoteRefCount = live;
+    this.sweepRefsAt = Math.max(MIN_REF_SWEEP, live * 2);
   }
 
   private localRef(path: string): InternalRef | undefined {
@@ -446,29 +512,27 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   // ---------------------------------------------------------------- sending
 
   sendUser(ref: RemoteActorRef, message: unknown): void {
-    const recipient = ref.toString();
     const ep = ref.endpoint;
     if (ref.incarnation !== '' && ep.incarnation !== undefined && ref.incarnation !== ep.incarnation) {
-      this.system.deadLetter(recipient, message, 'wrong-incarnation');
+      this.system.deadLetter(ref.toString(), message, 'wrong-incarnation');
       return;
     }
     let bytes: Uint8Array;
     try {
-      const [manifest, payload] = this.serialization.toWire(message);
-      bytes = encodeEnvelope(
-        { kind: WireKind.User, to: ref.incarnation, path: ref.path, manifest, payload },
-        this,
-      );
+      // toWire's work without its [manifest, data] pair: one array less per message.
+      const codec = this.serialization.codecFor(message);
+      const payload = codec.encode ? codec.encode(message) : message;
+      bytes = encodeUser(ref.incarnation, ref.path, codec.manifest, payload, this, ref);
     } catch (e) {
       const error =
         e instanceof RemoteError
           ? e
           : new UnregisteredMessageError(`a value inside the message (${String(e)})`);
       this.emit({ type: 'refused-message', peer: ep.transportAddress, error });
-      this.system.deadLetter(recipient, message, 'unserializable');
+      this.system.deadLetter(ref.toString(), message, 'unserializable');
       return;
     }
-    this.send(ep, { bytes, recipient, message });
+    this.send(ep, bytes, ref, message);
   }
 
   remoteSystemMessage(ref: RemoteActorRef, msg: SysMsg): void {
@@ -536,31 +600,36 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   }
 
   private sendControl(ep: Endpoint, env: Envelope): void {
-    this.send(ep, { bytes: encodeEnvelope(env, this) });
+    this.send(ep, encodeEnvelope(env, this));
   }
 
-  private send(ep: Endpoint, item: Pending): void {
+  /**
+   * Sends encoded bytes (which the transport copies before `send` returns; a queued message gets a copy of its
+   * own) to the peer, or queues them until it is connected. `recipient` and `message`: a user message's, for
+   * its dead letter if it never leaves.
+   */
+  private send(ep: Endpoint, bytes: Uint8Array, recipient?: RemoteActorRef, message?: unknown): void {
     if (this.closing) {
-      if (item.recipient) this.system.deadLetter(item.recipient, item.message, 'peer-unreachable');
+      if (recipient) this.system.deadLetter(recipient.toString(), message, 'peer-unreachable');
       return;
     }
     if (ep.conn) {
-      const result = ep.conn.send(item.bytes);
+      const result = ep.conn.send(bytes);
       if (result === 'ok') {
         ep.sentSinceBeat = true;
         return;
       }
       if (result === 'too-large' || result === 'backpressure') {
-        if (item.recipient) this.system.deadLetter(item.recipient, item.message, result);
+        if (recipient) this.system.deadLetter(recipient.toString(), message, result);
         return;
       }
       // 'closed': the close event is on its way; queue and reconnect.
     }
     if (ep.pending.length >= this.maxPending) {
-      if (item.recipient) this.system.deadLetter(item.recipient, item.message, 'backpressure');
+      if (recipient) this.system.deadLetter(recipient.toString(), message, 'backpressure');
       return;
     }
-    ep.pending.push(item);
+    ep.pending.push({ bytes: Uint8Array.prototype.slice.call(bytes), recipient, message });
     this.ensureConnecting(ep);
   }
 
@@ -625,7 +694,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     this.emit({ type: 'peer-connected', peer: ep.transportAddress, incarnation: conn.peer.incarnation });
     const pending = ep.pending;
     ep.pending = [];
-    for (const item of pending) this.send(ep, item);
+    for (const item of pending) this.send(ep, item.bytes, item.recipient, item.message);
     this.armHeartbeat(ep);
   }
 
@@ -684,7 +753,8 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       const pending = ep.pending;
       ep.pending = [];
       for (const item of pending) {
-        if (item.recipient) this.system.deadLetter(item.recipient, item.message, 'peer-unreachable');
+        if (item.recipient)
+          this.system.deadLetter(item.recipient.toString(), item.message, 'peer-unreachable');
       }
       if (ep.retryTimer !== undefined) {
         this.system.clock.clearTimeout(ep.retryTimer);
@@ -706,16 +776,18 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     }
     // Refs to the old incarnation can never reach anyone again; forget them.
     if (incarnation !== undefined) {
-      for (const [key, weak] of this.remoteRefs) {
-        const ref = weak.deref();
-        if (!ref || (ref.transportAddress === ep.transportAddress && ref.incarnation === incarnation)) {
-          this.remoteRefs.delete(key);
-        }
+      for (const refs of this.remoteRefs.values()) {
+        if (refs.transportAddress !== ep.transportAddress) continue;
+        const byPath = refs.byIncarnation.get(incarnation);
+        if (byPath === undefined) continue;
+        this.remoteRefCount -= byPath.size;
+        refs.byIncarnation.delete(incarnation);
       }
     }
     // Nothing depends on this peer any more: forget it; a later ref to it makes a fresh endpoint.
     if (why === 'unreachable' && !ep.conn && !ep.interesting && ep.unreachableTimer === undefined) {
       this.clearTimers(ep);
+      ep.forgotten = true;
       this.endpoints.delete(ep.transportAddress);
     }
   }
@@ -745,7 +817,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         return;
       case WireKind.Watch:
       case WireKind.Unwatch: {
-        const watcher = this.read(ep.nodeAddress, env.watcher, ep.incarnation ?? '') as RemoteActorRef;
+        const watcher = this.refOf(ep.nodeAddress, env.watcher, ep.incarnation ?? '', true) as RemoteActorRef;
         const watchee = env.to === '' || env.to === this.incarnation ? this.localRef(env.watchee) : undefined;
         if (env.kind === WireKind.Unwatch) {
           if (!watchee) return;
@@ -803,14 +875,13 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   }
 
   private deliver(ep: Endpoint, env: Extract<Envelope, { kind: WireKind.User }>): void {
-    const recipient = this.address + env.path;
     if (env.to !== '' && env.to !== this.incarnation) {
-      this.system.deadLetter(recipient, env.payload, 'wrong-incarnation');
+      this.system.deadLetter(this.address + env.path, env.payload, 'wrong-incarnation');
       return;
     }
     if (!this.isExposed(env.path)) {
       // The framework's own actors are not a remote API unless a layer exposes them (the cluster does).
-      this.system.deadLetter(recipient, env.payload, 'unknown-recipient');
+      this.system.deadLetter(this.address + env.path, env.payload, 'unknown-recipient');
       return;
     }
     let message: unknown;
@@ -818,12 +889,12 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       message = this.serialization.fromWire(env.manifest, env.payload);
     } catch (e) {
       this.refused(ep, e);
-      this.system.deadLetter(recipient, env.payload, 'malformed');
+      this.system.deadLetter(this.address + env.path, env.payload, 'malformed');
       return;
     }
     const target = this.localRef(env.path);
     if (!target) {
-      this.system.deadLetter(recipient, message, 'unknown-recipient');
+      this.system.deadLetter(this.address + env.path, message, 'unknown-recipient');
       return;
     }
     target.tell(message);

@@ -1,7 +1,14 @@
 import { BaseRef, type SysMsg } from '@troupe/core';
 import { Encoder } from 'cbor-x';
-import { MalformedMessageError } from '../src';
-import { decodeEnvelope, encodeEnvelope, type RefCodec, WireKind } from '../src/internal/wire';
+import { MalformedMessageError, UnregisteredMessageError } from '../src';
+import {
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeUser,
+  type RefCodec,
+  type UserHeaderCache,
+  WireKind,
+} from '../src/internal/wire';
 
 class FakeRef extends BaseRef<unknown> {
   readonly name: string;
@@ -143,5 +150,207 @@ describe('the wire format', () => {
   it('refuses oversized strings in the header', () => {
     malformed(raw.encode([0, 'x'.repeat(65), '/user/a', 'm', 1]));
     malformed(raw.encode([0, '', '/' + 'a'.repeat(2000), 'm', 1]));
+  });
+});
+
+const user = (payload: unknown, path = '/user/y', manifest = 'm') =>
+  encodeEnvelope({ kind: WireKind.User, to: 'inc', path, manifest, payload }, refs);
+/** Decodes a copy: what `encodeEnvelope` returns is overwritten by the next encoding. */
+const payloadOf = (bytes: Uint8Array): unknown =>
+  (decodeEnvelope(Buffer.from(bytes), refs) as { payload: unknown }).payload;
+
+function refusedToEncode(payload: unknown): void {
+  expect(() => user(payload)).toThrow(UnregisteredMessageError);
+}
+
+describe('values in messages', () => {
+  it('round-trips numbers at every size of CBOR head, bigints up to 64 bits, floats and NaN', () => {
+    const values = [
+      0,
+      23,
+      24,
+      255,
+      256,
+      65_535,
+      65_536,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 53 - 1,
+      -1,
+      -24,
+      -25,
+      -256,
+      -(2 ** 32),
+      -(2 ** 53 - 1),
+      1.5,
+      NaN,
+      Infinity,
+      -Infinity,
+      2 ** 60,
+      5e-324,
+    ];
+    const decoded = payloadOf(user(values)) as number[];
+    values.forEach((v, i) => expect(Object.is(decoded[i], v)).toBe(true));
+    expect(payloadOf(user([2n ** 64n - 1n, 1n - 2n ** 64n, 7n]))).toEqual([
+      2n ** 64n - 1n,
+      1n - 2n ** 64n,
+      7n,
+    ]);
+  });
+
+  it('round-trips strings of every length and script, bytes, nested arrays, and objects of any size', () => {
+    const many: Record<string, unknown> = {};
+    for (let i = 0; i < 300; i++) many[`k${i}`] = i % 3 === 0 ? 'é'.repeat(i) : { i, s: 'x'.repeat(i) };
+    const payload = {
+      ascii: 'a'.repeat(200),
+      accents: 'déjà vu',
+      emoji: '😀 and more',
+      empty: '',
+      bytes: new Uint8Array([0, 1, 255]),
+      nested: [[[1], []], { a: null, b: undefined, c: true, d: false }],
+      many,
+      twentyFour: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`f${i}`, i])),
+    };
+    expect(payloadOf(user(payload))).toEqual(payload);
+  });
+
+  it('sends Maps with string keys and objects without a prototype as plain objects', () => {
+    const bare = Object.assign(Object.create(null) as object, { a: 1 });
+    const decoded = payloadOf(user({ m: new Map([['k', 1]]), bare })) as Record<string, object>;
+    expect(decoded).toEqual({ m: { k: 1 }, bare: { a: 1 } });
+    expect(Object.getPrototypeOf(decoded.m)).toBe(Object.prototype);
+  });
+
+  it("reads what other CBOR encoders write: cbor-x's output, half and single floats", () => {
+    const payload = { type: 'hi', single: Math.fround(3.14159), double: 0.1, list: [1, 'two'], text: 'déjà' };
+    const decoded = payloadOf(raw.encode([0, '', '/user/a', 'hi', payload])) as typeof payload;
+    expect(decoded).toEqual(payload);
+    expect(
+      payloadOf(new Uint8Array([0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d, 0xf9, 0x3c, 0x00])),
+    ).toBe(1); // a half float
+    expect(
+      payloadOf(
+        new Uint8Array([0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d, 0xfa, 0x3f, 0xc0, 0x00, 0x00]),
+      ),
+    ).toBe(1.5); // a single float
+  });
+
+  it('refuses tags other than refs, shared values, simple values, indefinite strings and trailing bytes', () => {
+    const head = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d]; // [0, '', '/a', 'm', ...
+    for (const payload of [
+      [0x7f, 0x61, 0x61, 0xff], // indefinite string
+      [0xc1, 0x01], // a date
+      [0xc2, 0x41, 0x01], // a bignum
+      [0xc3, 0x41, 0x01], // a negative bignum
+      [0xd9, 0x01, 0x02, 0x81, 0x01], // a set (tag 258)
+      [0xd9, 0x01, 0x03, 0xa1, 0x61, 0x61, 0x01], // a Map (tag 259)
+      [0xd8, 0x48, 0x42, 0x01, 0x02], // a typed array other than bytes (tag 72, Int8Array)
+      [0xd8, 0x1b, 0x82, 0x65, 0x45, 0x72, 0x72, 0x6f, 0x72, 0x61, 0x78], // an error (tag 27)
+      [0xd9, 0xff, 0xff, 0x01], // an unknown tag
+      [0xd8, 0x1d, 0x00], // shared reference (tag 29)
+      [0xe0], // unassigned simple value
+      [0xf8, 0x20], // simple value in the next byte
+      [0xff], // a lone break
+      [0x01, 0x02], // a trailing item
+      [0x5a, 0xff, 0xff, 0xff, 0xff, 0x00], // a byte string longer than the message
+      [0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // an array longer than anything
+      [0x82, 0xd8, 0x1c, 0x81, 0x01, 0xd8, 0x1d, 0x00], // a value and a reference to it
+    ]) {
+      malformed(new Uint8Array([...head, ...payload]));
+    }
+  });
+
+  it('accepts indefinite-length arrays and maps, as any CBOR decoder does', () => {
+    const head = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d];
+    expect(payloadOf(new Uint8Array([...head, 0x9f, 0x01, 0xff]))).toEqual([1]);
+    expect(payloadOf(new Uint8Array([...head, 0xbf, 0x61, 0x61, 0x01, 0xff]))).toEqual({ a: 1 });
+    // An indefinite map goes through the same key check.
+    malformed(new Uint8Array([...head, 0xbf, 0x69, ...Buffer.from('__proto__'), 0x01, 0xff]));
+  });
+
+  it('keeps a key named __proto_ as it is, and refuses __proto__ rather than renaming it', () => {
+    expect(payloadOf(raw.encode([0, '', '/user/a', 'm', { __proto_: 1 }]))).toEqual({ __proto_: 1 });
+    malformed(raw.encode([0, '', '/user/a', 'm', new Map([['__proto__', 1]])]));
+  });
+
+  it('refuses a bignum of 60 kB as it does a small one', () => {
+    const n = 60_000;
+    const bignum = Buffer.alloc(n + 5, 0xff);
+    bignum[0] = 0xc2;
+    bignum[1] = 0x5a;
+    bignum.writeUInt32BE(n, 2);
+    malformed(Buffer.concat([Buffer.from([0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d]), bignum]));
+  });
+
+  it('accepts one ref twice in a message even when the node hands out one object for it', () => {
+    const canonical = new FakeRef('troupe://a@h:1', '/user/x', 'i');
+    const oneRef: RefCodec = { write: refs.write, read: () => canonical };
+    const bytes = user({ a: canonical, b: [canonical] });
+    const env = decodeEnvelope(Buffer.from(bytes), oneRef) as { payload: { a: unknown; b: unknown[] } };
+    expect(env.payload.a).toBe(canonical);
+    expect(env.payload.b[0]).toBe(canonical);
+  });
+
+  it('refuses to encode what has no plain form, and encodes the next message as usual', () => {
+    for (const v of [new Date(0), new Set([1]), new Float32Array(1), () => 1, Symbol('s'), 2n ** 64n]) {
+      refusedToEncode({ v });
+      refusedToEncode([v]);
+    }
+    let deep: unknown = 1;
+    for (let i = 0; i < 70; i++) deep = [deep];
+    refusedToEncode(deep);
+    expect(payloadOf(user({ ok: 1 }))).toEqual({ ok: 1 });
+  });
+
+  it('decodes envelopes that share a head, one after another, each with its own payload and head', () => {
+    const a = Buffer.from(user({ n: 1 }));
+    const b = Buffer.from(user({ n: 2 }));
+    const c = Buffer.from(user({ n: 3 }, '/user/other', 'other'));
+    expect(decodeEnvelope(a, refs)).toEqual({
+      kind: 0,
+      to: 'inc',
+      path: '/user/y',
+      manifest: 'm',
+      payload: { n: 1 },
+    });
+    expect(decodeEnvelope(b, refs)).toEqual({
+      kind: 0,
+      to: 'inc',
+      path: '/user/y',
+      manifest: 'm',
+      payload: { n: 2 },
+    });
+    expect(decodeEnvelope(c, refs)).toEqual({
+      kind: 0,
+      to: 'inc',
+      path: '/user/other',
+      manifest: 'other',
+      payload: { n: 3 },
+    });
+    // The same head again, then something wrong after it: still refused.
+    decodeEnvelope(a, refs);
+    malformed(a.subarray(0, a.length - 1));
+    const poisoned = Buffer.concat([
+      a.subarray(0, a.length - 4),
+      Buffer.from(raw.encode(new Map([['__proto__', 1]]))),
+    ]);
+    malformed(poisoned);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('writes the same bytes with a kept head as without, also when the type changes', () => {
+    const cache: UserHeaderCache = { headerManifest: undefined, headerBytes: undefined };
+    for (const [manifest, n] of [
+      ['m', 1],
+      ['m', 2],
+      ['m', 3],
+      ['other', 4],
+      ['other', 5],
+      ['m', 6],
+    ] as const) {
+      const kept = Buffer.from(encodeUser('inc', '/user/y', manifest, { n }, refs, cache));
+      expect(kept).toEqual(Buffer.from(user({ n }, '/user/y', manifest)));
+    }
+    expect(cache.headerBytes).toBeUndefined(); // 'm' after 'other': not kept until it repeats
   });
 });

@@ -32,6 +32,24 @@ describe('batching', () => {
     expect(peer.received - handshakeFrames).toBe(2);
   });
 
+  it('flushes at the end of the turn: sends from the promise jobs of the same turn share its frame', async () => {
+    const listener = await startNode();
+    const { peer } = await dialAuthenticated(listener.identity.address);
+    const conn = await listener.connection();
+    const handshakeFrames = peer.received;
+    const sendLater = async (i: number) => {
+      await Promise.resolve();
+      conn.send(numbered(i));
+    };
+    conn.send(numbered(0));
+    const jobs = [sendLater(1), sendLater(2)];
+    await Promise.all(jobs);
+
+    const frame = await peer.next();
+    expect(BatchFramer.decode(frame.data)!.map(numberOf)).toEqual([0, 1, 2]);
+    expect(peer.received - handshakeFrames).toBe(1);
+  });
+
   it('writes a batch as soon as it reaches batchBytes and keeps order across batches', async () => {
     const listener = await startNode({ batchBytes: 1024 });
     const { peer } = await dialAuthenticated(listener.identity.address);

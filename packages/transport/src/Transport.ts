@@ -31,7 +31,8 @@ export interface Connection {
   readonly inbound: boolean;
   /**
    * Queues one message. Never throws: a message over the size limit, over the outbound bound, or sent after
-   * close is refused with the reason, and the caller decides (typically: a dead letter).
+   * close is refused with the reason, and the caller decides (typically: a dead letter). The connection keeps no
+   * reference to `message` once `send` returns (it copies what it queues), so the caller may reuse the array.
    */
   send(message: Uint8Array): SendResult;
   /** Bytes queued and not yet handed to the network. */

@@ -1,6 +1,6 @@
 import { BaseRef } from '@troupe/core';
 import { addExtension, Decoder, Encoder } from 'cbor-x';
-import { MalformedMessageError } from '../RemoteError';
+import { MalformedMessageError, UnregisteredMessageError } from '../RemoteError';
 
 /** @internal Envelope kinds on the wire. */
 export enum WireKind {
@@ -35,37 +35,72 @@ export interface RefCodec {
   read(node: string, path: string, incarnation: string): BaseRef;
 }
 
-/** A ref as decoded, before the receiving node turns it into a live ref. */
-class RefToken {
-  constructor(readonly data: unknown) {}
-}
-
 const REF_TAG = 40_001;
+const MAX_DEPTH = 64;
+const MAX_PATH = 1024;
+const TWO_64 = 1n << 64n;
+
+/** The node whose envelope is being encoded or decoded: cbor-x extensions are global, so they find it here. */
 let writing: RefCodec | null = null;
+let reading: RefCodec | null = null;
 
 addExtension<BaseRef, unknown>({
   Class: BaseRef as unknown as new () => BaseRef,
   tag: REF_TAG,
   encode(ref: BaseRef, encode: (data: unknown) => Uint8Array) {
-    if (!writing) throw new MalformedMessageError('an actor ref can only be encoded by a remoting node');
+    if (!writing) throw new UnregisteredMessageError('an actor ref outside a remoting node');
     return encode(writing.write(ref));
   },
-  // Decoded as a token; the receiving node turns it into a live ref while it validates the payload.
-  decode: (data: unknown) => new RefToken(data) as unknown as BaseRef,
+  // Straight to a live ref, so that the walk over the decoded payload only checks and never rebuilds it.
+  decode(data: unknown): BaseRef {
+    if (!reading) throw new MalformedMessageError('an actor ref can only be decoded by a remoting node');
+    if (!Array.isArray(data) || data.length !== 3) throw new MalformedMessageError('malformed actor ref');
+    return reading.read(str(data[0], 'ref address', 512), path(data[1]), str(data[2], 'ref incarnation', 64));
+  },
 });
 
-// Records and structured cloning off: plain CBOR that any peer can read. Maps decode as Map so that we, not the
-// decoder, decide which keys may become object properties.
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, pack: false });
-const decoder = new Decoder({ useRecords: false, mapsAsObjects: false });
+/**
+ * cbor-x decodes bignums (tags 2 and 3) a byte at a time on an ever longer bigint: quadratic, a second of
+ * blocked event loop for one 60 kB frame. A node refuses them (bigints up to 64 bits travel as plain integers);
+ * any other cbor-x decoding in the process gets the same value as before, in linear time.
+ */
+function bignum(negative: boolean): (bytes: Uint8Array) => bigint {
+  return (bytes) => {
+    if (reading) throw new MalformedMessageError('bignums are not allowed');
+    const n = bytes.byteLength === 0 ? 0n : BigInt('0x' + Buffer.from(bytes).toString('hex'));
+    return negative ? -1n - n : n;
+  };
+}
+addExtension({ tag: 2, decode: bignum(false) } as Parameters<typeof addExtension>[0]);
+addExtension({ tag: 3, decode: bignum(true) } as Parameters<typeof addExtension>[0]);
 
-/** @internal */
+/**
+ * Maps decode as plain objects, every key through `decodeKey` first (cbor-x calls it for each map key, and for
+ * each field of a record, once a `keyMap` is set; an empty one maps nothing). A key that could reach a prototype
+ * refuses the whole message there: cbor-x's own guard would rename `__proto__` to `__proto_`, which silently
+ * changes the data, and keys other than strings would silently become strings.
+ */
+class SafeKeyDecoder extends Decoder {
+  decodeKey(key: unknown): string {
+    if (typeof key !== 'string') throw new MalformedMessageError('object keys must be strings');
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+      throw new MalformedMessageError(`forbidden key ${key}`);
+    return key;
+  }
+}
+
+// Records and structured cloning off: plain CBOR that any peer can read.
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, pack: false });
+// Byte strings copied out: a view would keep a whole received frame alive for as long as the message is held.
+const decoder = new SafeKeyDecoder({ useRecords: false, mapsAsObjects: true, keyMap: {}, copyBuffers: true });
+
+/** @internal Plain CBOR that any peer can read: `[kind, ...fields]`, refs as tag 40001. */
 export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
   writing = refs;
   try {
     switch (env.kind) {
       case WireKind.User:
-        return encoder.encode([env.kind, env.to, env.path, env.manifest, env.payload]);
+        return encoder.encode([env.kind, env.to, env.path, env.manifest, outgoing(env.payload, 0)]);
       case WireKind.Watch:
       case WireKind.Unwatch:
       case WireKind.WatchAck:
@@ -81,34 +116,181 @@ export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
   }
 }
 
-const MAX_DEPTH = 64;
-const MAX_PATH = 1024;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * @internal Where the encoded head of user envelopes to one recipient is kept: `[0, to, path, manifest` is the
+ * same for every message of one type to one actor. Kept once the same manifest goes out twice in a row, so a
+ * one-off recipient (an ask's reply ref) costs no copy, and alternating types never churn.
+ */
+export interface UserHeaderCache {
+  headerManifest: string | undefined;
+  headerBytes: Uint8Array | undefined;
+}
+
+/** Where a user envelope is put together from its kept head and its payload; grows as needed. */
+let joined = new Uint8Array(16 * 1024);
+
+/**
+ * @internal `encodeEnvelope` of a user envelope, reusing the encoded head kept in `cache`: only the payload goes
+ * through cbor-x, and the head is copied in front of it. With a kept head, the bytes are a view of a buffer the
+ * next call overwrites: send them (the transport copies) or copy them before encoding again.
+ */
+export function encodeUser(
+  to: string,
+  path: string,
+  manifest: string,
+  payload: unknown,
+  refs: RefCodec,
+  cache: UserHeaderCache,
+): Uint8Array {
+  const head = cache.headerManifest === manifest ? cache.headerBytes : undefined;
+  writing = refs;
+  try {
+    const plain = outgoing(payload, 0);
+    if (head === undefined) {
+      if (cache.headerManifest === manifest) {
+        // The second message of this type to this recipient: keep the head. A 4-element array's head byte
+        // (0x84) becomes that of the 5-element envelope (0x85); both are one byte.
+        const h = Uint8Array.prototype.slice.call(encoder.encode([WireKind.User, to, path, manifest]));
+        h[0] = 0x85;
+        cache.headerBytes = h;
+      } else {
+        cache.headerManifest = manifest;
+        cache.headerBytes = undefined;
+      }
+      return encoder.encode([WireKind.User, to, path, manifest, plain]);
+    }
+    const body = encoder.encode(plain);
+    const n = head.length + body.length;
+    if (n > joined.length) joined = new Uint8Array(Math.max(n, joined.length * 2));
+    joined.set(head, 0);
+    joined.set(body, head.length);
+    return joined.subarray(0, n);
+  } finally {
+    writing = null;
+  }
+}
+
+/**
+ * What may leave in a message, checked before cbor-x sees it: cbor-x would send a `Date`, a `Set` or a typed
+ * array as tags no node accepts, and cannot encode objects without a prototype. Returns `v` itself unless some
+ * part of it has to change (a Map or an object without a prototype, sent as a plain object): then a copy.
+ */
+function outgoing(v: unknown, depth: number): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return v;
+    case 'bigint':
+      if (v >= TWO_64 || v <= -TWO_64) throw new UnregisteredMessageError('bigints beyond 64 bits');
+      return v;
+    case 'object':
+      return v === null ? v : outgoingObject(v, depth);
+    default:
+      throw new UnregisteredMessageError(`values of type ${typeof v}`);
+  }
+}
+
+function outgoingObject(v: object, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new UnregisteredMessageError(`values nested more than ${MAX_DEPTH} deep`);
+  if (Array.isArray(v)) {
+    const a = v as unknown[];
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = outgoing(x, depth + 1);
+      if (copy === undefined && y !== x) copy = a.slice(0, i);
+      if (copy !== undefined) copy.push(y);
+    }
+    return copy ?? v;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto === Object.prototype) return outgoingFields(v as Record<string, unknown>, depth, false);
+  if (proto === null) return outgoingFields(v as Record<string, unknown>, depth, true);
+  if (v instanceof Uint8Array || v instanceof BaseRef) return v;
+  if (v instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of v as Map<unknown, unknown>) {
+      if (typeof k !== 'string') throw new UnregisteredMessageError('maps with keys other than strings');
+      setField(out, k, outgoing(x, depth + 1));
+    }
+    return out;
+  }
+  if (
+    v instanceof Date ||
+    v instanceof Set ||
+    v instanceof RegExp ||
+    v instanceof Error ||
+    v instanceof Promise ||
+    v instanceof WeakMap ||
+    v instanceof WeakSet ||
+    v instanceof ArrayBuffer ||
+    ArrayBuffer.isView(v)
+  ) {
+    throw new UnregisteredMessageError(`values of class ${v.constructor.name}`);
+  }
+  // Any other class instance goes as its own enumerable fields, as cbor-x would send it.
+  return outgoingFields(v as Record<string, unknown>, depth, true);
+}
+
+/** A plain object's (or any object's own enumerable) fields; `copy`: always as a fresh plain object. */
+function outgoingFields(v: Record<string, unknown>, depth: number, copy: boolean): unknown {
+  let out: Record<string, unknown> | undefined;
+  if (copy) out = {};
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const x = v[k];
+    const y = outgoing(x, depth + 1);
+    if (out === undefined && y !== x) {
+      out = {};
+      // The fields before this one, unchanged.
+      for (const j in v) {
+        if (j === k) break;
+        if (Object.hasOwn(v, j)) setField(out, j, v[j]);
+      }
+    }
+    if (out !== undefined) setField(out, k, y);
+  }
+  return out ?? v;
+}
+
+/** A key named `__proto__` stays a key (and the receiver refuses it), rather than replacing the prototype. */
+function setField(out: Record<string, unknown>, k: string, x: unknown): void {
+  if (k === '__proto__')
+    Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+  else out[k] = x;
+}
 
 /**
  * @internal Decodes and validates one envelope from untrusted bytes; throws `MalformedMessageError` for
- * anything that is not exactly an envelope. Payload objects are rebuilt as plain objects, refusing keys that
- * could reach a prototype (`__proto__`, `constructor`, `prototype`).
+ * anything that is not exactly an envelope. Payload objects are plain objects (no key that could reach a
+ * prototype: `__proto__`, `constructor`, `prototype`), and refs are live refs.
  */
 export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
-  let raw: unknown;
-  try {
-    raw = decoder.decode(bytes);
-  } catch (e) {
-    throw new MalformedMessageError('not valid CBOR', e);
+  // The same head as the user envelopes before (one sender telling one actor one type): its strings were read
+  // and checked then, and cbor-x reads only the payload. A byte-equal prefix is the same items: CBOR reads the
+  // same bytes the same way.
+  const h = head;
+  if (h !== undefined && bytes.length > h.length && startsWith(bytes, h)) {
+    const payload = decode(bytes.subarray(h.length), refs);
+    checkPayload(payload);
+    return { kind: WireKind.User, to: headTo, path: headPath, manifest: headManifest, payload };
   }
+  const raw = decode(bytes, refs);
   if (!Array.isArray(raw) || raw.length === 0) throw new MalformedMessageError('envelope is not an array');
-  const kind = raw[0];
+  const kind = raw[0] as unknown;
   switch (kind) {
-    case WireKind.User:
+    case WireKind.User: {
       expectLength(raw, 5);
-      return {
-        kind,
-        to: str(raw[1], 'incarnation', 64),
-        path: path(raw[2]),
-        manifest: str(raw[3], 'manifest', 256),
-        payload: toPlain(raw[4], refs, 0, new Set()),
-      };
+      const to = str(raw[1], 'incarnation', 64);
+      const p = path(raw[2]);
+      const manifest = str(raw[3], 'manifest', 256);
+      const payload = raw[4];
+      checkPayload(payload);
+      rememberHead(to, p, manifest);
+      return { kind, to, path: p, manifest, payload };
+    }
     case WireKind.Watch:
     case WireKind.Unwatch:
     case WireKind.WatchAck:
@@ -124,6 +306,51 @@ export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
     default:
       throw new MalformedMessageError('unknown envelope kind');
   }
+}
+
+function decode(bytes: Uint8Array, refs: RefCodec): unknown {
+  reading = refs;
+  try {
+    return decoder.decode(bytes);
+  } catch (e) {
+    if (e instanceof MalformedMessageError) throw e;
+    // cbor-x's own errors, a RangeError from deep nesting, or whatever a ref reader threw: still a bad message.
+    throw new MalformedMessageError('not valid CBOR', e);
+  } finally {
+    reading = null;
+  }
+}
+
+/** The head `[0, to, path, manifest` as cbor-x writes it, kept once two user envelopes in a row shared it. */
+let head: Uint8Array | undefined;
+let headTo = '';
+let headPath = '';
+let headManifest = '';
+/** The strings of the last user envelope's head, read in full. */
+let lastTo: string | undefined;
+let lastPath = '';
+let lastManifest = '';
+
+function rememberHead(to: string, path: string, manifest: string): void {
+  if (to !== lastTo || path !== lastPath || manifest !== lastManifest) {
+    lastTo = to;
+    lastPath = path;
+    lastManifest = manifest;
+    return;
+  }
+  // Already kept, yet this envelope did not start with it: its sender writes some item differently.
+  if (head !== undefined && to === headTo && path === headPath && manifest === headManifest) return;
+  const h = Uint8Array.prototype.slice.call(encoder.encode([WireKind.User, to, path, manifest]));
+  h[0] = 0x85;
+  head = h;
+  headTo = to;
+  headPath = path;
+  headManifest = manifest;
+}
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  for (let i = prefix.length - 1; i >= 0; i--) if (bytes[i] !== prefix[i]) return false;
+  return true;
 }
 
 function expectLength(raw: unknown[], n: number): void {
@@ -144,29 +371,55 @@ function path(v: unknown): string {
 }
 
 /**
- * `seen`: CBOR's value sharing (tags 28 and 29) lets a few hundred bytes name one value many times over, so that
- * a walk would expand it exponentially. Plain message data never shares values, so a value met twice is refused.
+ * Objects and arrays met so far in the payload being checked. CBOR's value sharing (tags 28 and 29) lets a few
+ * hundred bytes name one value many times over, so that any walk would expand it exponentially; cbor-x decodes
+ * them, so a value met twice is refused here. Kept across calls (and emptied after each) to spare an allocation,
+ * and only used from the second object on: most payloads are one object.
  */
-function toPlain(v: unknown, refs: RefCodec, depth: number, seen: Set<object>): unknown {
-  if (v === null || typeof v !== 'object') return v;
+const seen = new Set<object>();
+let first: object | undefined;
+
+function checkPayload(payload: unknown): void {
+  if (typeof payload !== 'object' || payload === null) return;
+  try {
+    check(payload, 0);
+  } finally {
+    first = undefined;
+    if (seen.size !== 0) seen.clear();
+  }
+}
+
+/**
+ * What cbor-x decoded, checked to be plain data: arrays, plain objects (their keys were checked as they were
+ * read), byte strings, refs and primitives. Anything else came from a CBOR tag (a date, a set, a regexp, an
+ * error, a typed array, an unknown tag) and is refused, as is nesting beyond `MAX_DEPTH`.
+ */
+function check(v: object, depth: number): void {
+  if (v instanceof BaseRef) return; // A ref arriving twice may well be the same (canonical) object.
   if (depth > MAX_DEPTH) throw new MalformedMessageError('nested too deeply');
-  if (seen.has(v)) throw new MalformedMessageError('shared or cyclic values are not allowed');
-  seen.add(v);
-  if (Array.isArray(v)) return v.map((x) => toPlain(x, refs, depth + 1, seen));
-  if (v instanceof Uint8Array) return v;
-  if (v instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of v) {
-      if (typeof k !== 'string') throw new MalformedMessageError('object keys must be strings');
-      if (FORBIDDEN_KEYS.has(k)) throw new MalformedMessageError(`forbidden key ${k}`);
-      out[k] = toPlain(x, refs, depth + 1, seen);
+  if (first === undefined) first = v;
+  else {
+    if (seen.size === 0) seen.add(first);
+    if (seen.has(v)) throw new MalformedMessageError('shared or cyclic values are not allowed');
+    seen.add(v);
+  }
+  if (Array.isArray(v)) {
+    const a = v as unknown[];
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (typeof x === 'object' && x !== null) check(x, depth + 1);
     }
-    return out;
+    return;
   }
-  if (v instanceof RefToken) {
-    const d = v.data;
-    if (!Array.isArray(d) || d.length !== 3) throw new MalformedMessageError('malformed actor ref');
-    return refs.read(str(d[0], 'ref address', 512), path(d[1]), str(d[2], 'ref incarnation', 64));
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto === Object.prototype) {
+    const o = v as Record<string, unknown>;
+    for (const k in o) {
+      const x = o[k];
+      if (typeof x === 'object' && x !== null) check(x, depth + 1);
+    }
+    return;
   }
+  if (proto === Buffer.prototype || proto === Uint8Array.prototype) return;
   throw new MalformedMessageError(`unsupported value ${Object.prototype.toString.call(v)}`);
 }

@@ -49,11 +49,11 @@ export class BatchFramer {
   }
 
   /**
-   * Splits a batch frame into its messages (views into `frame`, no copies). Returns undefined for a malformed
+   * Splits a batch frame into its messages (Buffer views into `frame`, no copies). Returns undefined for a malformed
    * frame (empty, a truncated prefix, a length past the end) without delivering any of it: a peer that sends
    * garbage is cut off, and what came before the garbage in the same frame is not trusted either.
    */
-  static decode(frame: Uint8Array): Uint8Array[] | undefined {
+  static decode(frame: Buffer): Uint8Array[] | undefined {
     if (frame.byteLength === 0) return undefined;
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     const messages: Uint8Array[] = [];
@@ -63,7 +63,8 @@ export class BatchFramer {
       const length = view.getUint32(offset);
       offset += LENGTH_PREFIX_BYTES;
       if (length > frame.byteLength - offset) return undefined;
-      messages.push(new Uint8Array(frame.buffer, frame.byteOffset + offset, length));
+      // Buffers, not bare Uint8Arrays: a reader may use Buffer's decoders on them without wrapping each first.
+      messages.push(frame.subarray(offset, offset + length));
       offset += length;
     }
     return messages;

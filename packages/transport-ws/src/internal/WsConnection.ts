@@ -27,6 +27,8 @@ export interface ConnectionHooks {
   report(event: TransportEvent): void;
   /** Runs user code (listeners) so that a throwing listener cannot break the transport's bookkeeping. */
   guard(what: string, fn: () => void): void;
+  /** A listener threw: reported like `guard` reports it. */
+  listenerThrew(what: string, error: unknown): void;
 }
 
 /**
@@ -49,7 +51,8 @@ const WS_ERROR_CLOSE_CODES: Record<string, number> = {
 export class WsConnection implements Connection {
   private state: 'open' | 'closing' | 'closed' = 'open';
   private readonly framer = new BatchFramer();
-  private flushHandle: NodeJS.Immediate | undefined;
+  /** A flush is scheduled for the end of the current turn. */
+  private flushPending = false;
   private messageListener: ((message: Uint8Array) => void) | undefined;
   // Messages that arrive before anyone listens; a dialer sets its listener only after `connect` resolved.
   private early: Uint8Array[] = [];
@@ -102,7 +105,13 @@ export class WsConnection implements Connection {
     }
     this.framer.append(message);
     if (this.framer.size >= this.limits.batchBytes) this.flush();
-    else this.flushHandle ??= setImmediate(() => this.flush());
+    else if (!this.flushPending) {
+      // At the end of the current turn (after its promise jobs too), not at the next loop iteration: whatever one
+      // turn sends (a dispatcher turn's replies, a burst of tells) still goes as one frame, and a lone reply does
+      // not wait a round of the event loop.
+      this.flushPending = true;
+      process.nextTick(this.flushAtEndOfTurn);
+    }
     return 'ok';
   }
 
@@ -174,11 +183,14 @@ export class WsConnection implements Connection {
     return this.close(code, event.detail ?? '');
   }
 
+  private readonly flushAtEndOfTurn = (): void => {
+    if (!this.flushPending) return;
+    this.flushPending = false;
+    this.flush();
+  };
+
   private flush(): void {
-    if (this.flushHandle) {
-      clearImmediate(this.flushHandle);
-      this.flushHandle = undefined;
-    }
+    this.flushPending = false;
     const frame = this.framer.take();
     if (frame && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame, { binary: true });
   }
@@ -203,8 +215,16 @@ export class WsConnection implements Connection {
       // A listener may close the connection mid-batch; nothing is delivered after onClose.
       if (this.isClosed()) return;
       const listener = this.messageListener;
-      if (listener) this.hooks.guard('onMessage', () => listener(message));
-      else this.early.push(message);
+      if (!listener) {
+        this.early.push(message);
+        continue;
+      }
+      // As `guard` does, without a closure per message.
+      try {
+        listener(message);
+      } catch (error) {
+        this.hooks.listenerThrew('onMessage', error);
+      }
     }
   }
 
@@ -257,8 +277,7 @@ export class WsConnection implements Connection {
 
   private drop(): void {
     this.retire();
-    if (this.flushHandle) clearImmediate(this.flushHandle);
-    this.flushHandle = undefined;
+    this.flushPending = false;
     this.framer.clear();
   }
 }
