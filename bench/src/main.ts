@@ -2,7 +2,7 @@
 // never compete for the two cores, then results/core.jsonl and the README table are rewritten.
 // Then the remote section (src/remote/): each case in a client and a server process talking over
 // WebSocket, then results/remote.jsonl and its README table; then the simulation and cluster scripts.
-// `--only core|remote|sim|cluster` runs one section.
+// `--only core|remote|sim|cluster|cache|leader` runs one section.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,8 +67,8 @@ async function main(): Promise<void> {
   const onlyContenders = list(values.contender);
   const filtered = onlyScenarios !== undefined || onlyContenders !== undefined;
   const only = values.only ?? (filtered ? 'core' : undefined);
-  if (only !== undefined && !['core', 'remote', 'sim', 'cluster'].includes(only))
-    throw new Error(`--only core|remote|sim|cluster, not ${only}`);
+  if (only !== undefined && !['core', 'remote', 'sim', 'cluster', 'cache', 'leader'].includes(only))
+    throw new Error(`--only core|remote|sim|cluster|cache|leader, not ${only}`);
   if (only === undefined || only === 'core')
     await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
   if (only === undefined || only === 'remote')
@@ -76,6 +76,8 @@ async function main(): Promise<void> {
   // The simulation and cluster benches are scripts of their own; each writes its results file.
   if (only === undefined || only === 'sim') runScript('src/sim/simBench.ts');
   if (only === undefined || only === 'cluster') runScript('src/cluster/clusterBench.ts');
+  if (only === undefined || only === 'cache') runScript('src/cache/cacheBench.ts');
+  if (only === undefined || only === 'leader') runScript('src/leader/leaderBench.ts');
 }
 
 function runScript(file: string): void {

@@ -2,6 +2,7 @@ import {
   type CloseInfo,
   type Connection,
   ConnectFailedError,
+  ForwardingConnection,
   type NodeIdentity,
   type SendResult,
   type Transport,
@@ -103,28 +104,18 @@ export class PartitionableTransport implements Transport {
 }
 
 /** A connection that drops messages while its peer is blocked. */
-class PartitionableConnection implements Connection {
+class PartitionableConnection extends ForwardingConnection {
   private closeListener: ((info: CloseInfo) => void) | undefined;
   private closeInfo: CloseInfo | undefined;
 
   constructor(
-    private readonly inner: Connection,
+    inner: Connection,
     private readonly owner: PartitionableTransport,
-  ) {}
-
-  get peer(): NodeIdentity {
-    return this.inner.peer;
+  ) {
+    super(inner);
   }
 
-  get inbound(): boolean {
-    return this.inner.inbound;
-  }
-
-  get bufferedAmount(): number {
-    return this.inner.bufferedAmount;
-  }
-
-  send(message: Uint8Array): SendResult {
+  override send(message: Uint8Array): SendResult {
     // A partition loses messages silently: the sender learns of it only by the silence that follows.
     if (this.owner.isBlocked(this.peer.address)) return 'ok';
     const result = this.inner.send(message);
@@ -132,13 +123,13 @@ class PartitionableConnection implements Connection {
     return result;
   }
 
-  onMessage(listener: (message: Uint8Array) => void): void {
+  override onMessage(listener: (message: Uint8Array) => void): void {
     this.inner.onMessage((message) => {
       if (!this.owner.isBlocked(this.peer.address)) listener(message);
     });
   }
 
-  onClose(listener: (info: CloseInfo) => void): void {
+  override onClose(listener: (info: CloseInfo) => void): void {
     this.closeListener = listener;
     if (this.closeInfo) listener(this.closeInfo);
   }
@@ -148,13 +139,5 @@ class PartitionableConnection implements Connection {
     if (this.closeInfo) return;
     this.closeInfo = info;
     this.closeListener?.(info);
-  }
-
-  close(code?: number, reason?: string): Promise<void> {
-    return this.inner.close(code, reason);
-  }
-
-  terminate(): void {
-    this.inner.terminate();
   }
 }

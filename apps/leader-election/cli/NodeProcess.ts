@@ -1,6 +1,7 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { NodeProcess as JsonLinesProcess } from '@troupe/testkit';
 import { join } from 'node:path';
+
+export { freePorts } from '@troupe/testkit';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SCRIPT = join(__dirname, 'leaderNode.ts');
@@ -31,48 +32,23 @@ export interface NodeProcessOptions {
 }
 
 /** An election node running in a child process over WebSocket on 127.0.0.1; every line it printed, parsed. */
-export class NodeProcess {
-  readonly lines: NodeLine[] = [];
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcessWithoutNullStreams;
-  private stderr = '';
-  private readonly listeners = new Set<(line: NodeLine) => void>();
-
+export class NodeProcess extends JsonLinesProcess<NodeLine> {
   constructor(
     readonly port: number,
     options: NodeProcessOptions,
   ) {
-    const args = ['--import', 'tsx', SCRIPT, '--port', String(port), '--voters', options.voters.join(',')];
+    const args = ['--port', String(port), '--voters', options.voters.join(',')];
     if (options.cluster) args.push('--cluster');
     if (options.stateDir) args.push('--state-dir', options.stateDir);
     if (options.probeMs !== undefined) args.push('--probe-ms', String(options.probeMs));
-    this.child = spawn(process.execPath, args, {
+    super({
+      script: SCRIPT,
+      args,
       cwd: ROOT,
       // The workspaces' sources, as Jest runs them: never a stale build.
-      env: {
-        ...process.env,
-        TSX_TSCONFIG_PATH: join(__dirname, 'tsconfig.json'),
-        TROUPE_SECRET: options.secret ?? 'troupe-leader-election-secret',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      tsconfig: join(__dirname, 'tsconfig.json'),
+      env: { TROUPE_SECRET: options.secret ?? 'troupe-leader-election-secret' },
     });
-    let buffer = '';
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let i: number;
-      while ((i = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, i);
-        buffer = buffer.slice(i + 1);
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as NodeLine;
-        this.lines.push(line);
-        for (const l of this.listeners) l(line);
-      }
-    });
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4000)));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
   static addressOf(port: number): string {
@@ -83,52 +59,10 @@ export class NodeProcess {
     return NodeProcess.addressOf(this.port);
   }
 
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  get errors(): string {
-    return this.stderr;
-  }
-
   /** The last role line: what this node believes now. */
   get last(): NodeLine | undefined {
-    for (let i = this.lines.length - 1; i >= 0; i--) if (this.lines[i].event === 'role') return this.lines[i];
-    return undefined;
+    return this.lastLine((l) => l.event === 'role');
   }
-
-  onLine(listener: (line: NodeLine) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    if (this.alive) this.child.kill(signal);
-  }
-
-  /** Kills it (if still running) and waits for it to be gone. */
-  async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    this.kill(signal);
-    await this.exited;
-  }
-}
-
-/** Ports free on 127.0.0.1 right now (the OS picks them). */
-export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<Server>((resolve, reject) => {
-          const s = createServer();
-          s.once('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /** Resolves once `check()` holds; rejects after `ms`. Polls every 5 ms. */

@@ -1,4 +1,4 @@
-import { freePorts } from '../src/cli/freePorts';
+import { freePorts } from '@troupe/testkit';
 import { CacheNodeProcess, until } from '../src/cli/startNodeProcess';
 
 jest.setTimeout(120_000);

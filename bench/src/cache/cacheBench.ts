@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { createNode } from '@troupe/remote';
 import { WebSocketTransport } from '@troupe/transport-ws';
 import { type CacheClient, createCacheClient } from '../../../apps/replicated-cache/src';
-import { freePorts } from '../../../apps/replicated-cache/src/cli/freePorts';
+import { freePorts } from '@troupe/testkit';
 import { CacheNodeProcess, until } from '../../../apps/replicated-cache/src/cli/startNodeProcess';
 import { quantile } from '../quantile.js';
 import { replaceBetweenMarkers } from '../replace-between-markers.js';

@@ -1,10 +1,11 @@
-import type {
-  CloseInfo,
-  Connection,
-  NodeIdentity,
-  SendResult,
-  Transport,
-  TransportHandler,
+import {
+  type CloseInfo,
+  type Connection,
+  ForwardingConnection,
+  type NodeIdentity,
+  type SendResult,
+  type Transport,
+  type TransportHandler,
 } from '@troupe/transport';
 
 /** What an instrumented transport reports. `createNodeMetrics(...).transportMeter` is one. */
@@ -67,14 +68,15 @@ class InstrumentedTransport implements Transport {
   }
 }
 
-class InstrumentedConnection implements Connection {
+class InstrumentedConnection extends ForwardingConnection {
   private closeListener: ((info: CloseInfo) => void) | undefined;
   private closed: CloseInfo | undefined;
 
   constructor(
-    private readonly inner: Connection,
+    inner: Connection,
     private readonly meter: TransportMeter,
   ) {
+    super(inner);
     meter.connectionOpened();
     // Listened to from the start, so that a connection closed before (or without) anyone listening is still
     // counted as closed; the application's listener is called from here.
@@ -87,25 +89,13 @@ class InstrumentedConnection implements Connection {
     });
   }
 
-  get peer(): NodeIdentity {
-    return this.inner.peer;
-  }
-
-  get inbound(): boolean {
-    return this.inner.inbound;
-  }
-
-  get bufferedAmount(): number {
-    return this.inner.bufferedAmount;
-  }
-
-  send(message: Uint8Array): SendResult {
+  override send(message: Uint8Array): SendResult {
     const result = this.inner.send(message);
     if (result === 'ok') this.meter.bytesSent(message.byteLength);
     return result;
   }
 
-  onMessage(listener: (message: Uint8Array) => void): void {
+  override onMessage(listener: (message: Uint8Array) => void): void {
     const meter = this.meter;
     this.inner.onMessage((message) => {
       meter.bytesReceived(message.byteLength);
@@ -113,18 +103,10 @@ class InstrumentedConnection implements Connection {
     });
   }
 
-  onClose(listener: (info: CloseInfo) => void): void {
+  override onClose(listener: (info: CloseInfo) => void): void {
     this.closeListener = listener;
     const closed = this.closed;
     // As the transports do for a late listener: it still hears of the close once, asynchronously.
     if (closed) queueMicrotask(() => listener(closed));
-  }
-
-  close(code?: number, reason?: string): Promise<void> {
-    return this.inner.close(code, reason);
-  }
-
-  terminate(): void {
-    this.inner.terminate();
   }
 }

@@ -100,3 +100,24 @@ function formatExpectation(
   }
   return lines.join('\n');
 }
+
+/**
+ * A {@link NodeProcess} did not print the line waited for: `code` is `TESTKIT_ERR_PROCESS_TIMEOUT` (not in time)
+ * or `TESTKIT_ERR_PROCESS_EXITED` (the child exited first). `stderr` is the tail of what the child wrote there.
+ *
+ * @example
+ * ```ts
+ * await expect(node.waitForLine((l) => l.event === 'ready', 100)).rejects.toMatchObject({
+ *   code: 'TESTKIT_ERR_PROCESS_TIMEOUT',
+ * });
+ * ```
+ */
+export class NodeProcessError extends ActorError {
+  constructor(
+    code: 'TESTKIT_ERR_PROCESS_TIMEOUT' | 'TESTKIT_ERR_PROCESS_EXITED',
+    message: string,
+    readonly stderr: string,
+  ) {
+    super(code, stderr ? `${message}; stderr: ${stderr}` : message);
+  }
+}

@@ -3,7 +3,8 @@
  * executor (`createTestKit`), probes whose expectations wait on that time (`TestProbe`), a synchronous
  * single-behaviour kit that records effects (`testBehavior`), recorder refs (`TestInbox`), Jest matchers and
  * lifecycle (`installMatchers`, `useTestKit`), and checkers for histories of distributed runs
- * (`checkLinearizable`, `checkOneLeaderPerTerm`, `checkConverged`).
+ * (`checkLinearizable`, `checkOneLeaderPerTerm`, `checkConverged`), and real child processes that report in JSON
+ * lines (`NodeProcess`, `freePorts`).
  */
 export { createTestKit, type TestKit, type TestKitOptions } from './createTestKit';
 export { TestProbe } from './TestProbe';
@@ -32,6 +33,7 @@ export type {
 } from './Effect';
 export {
   ExpectationFailedError,
+  NodeProcessError,
   NotIdleError,
   type ReceivedMessage,
   TestKitUsageError,
@@ -46,5 +48,8 @@ export {
 } from './checkLinearizable';
 export { checkOneLeaderPerTerm, type LeaderCheckResult, type RoleObservation } from './checkOneLeaderPerTerm';
 export { checkConverged, type ConvergenceResult, type StateGroup } from './checkConverged';
+
+export { NodeProcess, type NodeProcessOptions } from './NodeProcess';
+export { freePorts } from './freePorts';
 
 export * from './simulation';

@@ -21,3 +21,4 @@ export {
   TransportError,
 } from './TransportError';
 export { type CloseCodeName, CloseCodes } from './closeCodes';
+export { ForwardingConnection } from './ForwardingConnection';

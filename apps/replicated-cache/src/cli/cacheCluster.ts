@@ -4,7 +4,7 @@
  * (`--http-port 0`: any free port). Ctrl-C stops them all.
  */
 import { parseArgs } from 'node:util';
-import { freePorts } from './freePorts';
+import { freePorts } from '@troupe/testkit';
 import { CacheNodeProcess, until } from './startNodeProcess';
 
 async function main(): Promise<void> {

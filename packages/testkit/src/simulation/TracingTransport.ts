@@ -1,10 +1,11 @@
-import type {
-  CloseInfo,
-  Connection,
-  NodeIdentity,
-  SendResult,
-  Transport,
-  TransportHandler,
+import {
+  type CloseInfo,
+  type Connection,
+  ForwardingConnection,
+  type NodeIdentity,
+  type SendResult,
+  type Transport,
+  type TransportHandler,
 } from '@troupe/transport';
 
 /** What the tracing transport reports to the simulation. */
@@ -78,26 +79,16 @@ export class TracingTransport implements Transport {
   }
 }
 
-class TracedConnection implements Connection {
+class TracedConnection extends ForwardingConnection {
   constructor(
-    private readonly inner: Connection,
+    inner: Connection,
     private readonly local: string,
     private readonly tap: NetworkTap,
-  ) {}
-
-  get peer(): NodeIdentity {
-    return this.inner.peer;
+  ) {
+    super(inner);
   }
 
-  get inbound(): boolean {
-    return this.inner.inbound;
-  }
-
-  get bufferedAmount(): number {
-    return this.inner.bufferedAmount;
-  }
-
-  send(message: Uint8Array): SendResult {
+  override send(message: Uint8Array): SendResult {
     const before = this.tap.counters();
     const dropped = before.dropped;
     const duplicated = before.duplicated;
@@ -114,7 +105,7 @@ class TracedConnection implements Connection {
     return result;
   }
 
-  onMessage(listener: (message: Uint8Array) => void): void {
+  override onMessage(listener: (message: Uint8Array) => void): void {
     const from = this.inner.peer.address;
     this.inner.onMessage((bytes) => {
       this.tap.delivered(from, this.local, bytes);
@@ -126,7 +117,7 @@ class TracedConnection implements Connection {
     });
   }
 
-  onClose(listener: (info: CloseInfo) => void): void {
+  override onClose(listener: (info: CloseInfo) => void): void {
     this.inner.onClose((info) => {
       try {
         listener(info);
@@ -134,13 +125,5 @@ class TracedConnection implements Connection {
         this.tap.fault(error, `${this.local}: onClose of ${this.inner.peer.address}`);
       }
     });
-  }
-
-  close(code?: number, reason?: string): Promise<void> {
-    return this.inner.close(code, reason);
-  }
-
-  terminate(): void {
-    this.inner.terminate();
   }
 }

@@ -1,0 +1,81 @@
+import { type CloseInfo, type Connection, ForwardingConnection, type SendResult } from '../src';
+
+/** A connection that records what it is asked to do and lets the test play the network's part. */
+class RecordingConnection implements Connection {
+  readonly peer = { system: 'shop', incarnation: 'i1', address: '127.0.0.1:4711' };
+  readonly inbound = true;
+  bufferedAmount = 0;
+  result: SendResult = 'ok';
+  readonly calls: string[] = [];
+  messageListener?: (message: Uint8Array) => void;
+  closeListener?: (info: CloseInfo) => void;
+
+  send(message: Uint8Array): SendResult {
+    this.calls.push(`send ${message.join(',')}`);
+    return this.result;
+  }
+  onMessage(listener: (message: Uint8Array) => void): void {
+    this.messageListener = listener;
+  }
+  onClose(listener: (info: CloseInfo) => void): void {
+    this.closeListener = listener;
+  }
+  async close(code?: number, reason?: string): Promise<void> {
+    this.calls.push(`close ${code} ${reason}`);
+  }
+  terminate(): void {
+    this.calls.push('terminate');
+  }
+}
+
+describe('ForwardingConnection', () => {
+  it('reports the inner connection’s peer, direction and buffered bytes as they change', () => {
+    const inner = new RecordingConnection();
+    const conn = new ForwardingConnection(inner);
+    expect(conn.peer).toBe(inner.peer);
+    expect(conn.inbound).toBe(true);
+    inner.bufferedAmount = 42;
+    expect(conn.bufferedAmount).toBe(42);
+  });
+
+  it('passes sends through and returns the inner connection’s result', () => {
+    const inner = new RecordingConnection();
+    const conn = new ForwardingConnection(inner);
+    expect(conn.send(new Uint8Array([1, 2]))).toBe('ok');
+    inner.result = 'backpressure';
+    expect(conn.send(new Uint8Array([3]))).toBe('backpressure');
+    expect(inner.calls).toEqual(['send 1,2', 'send 3']);
+  });
+
+  it('hands incoming messages and the close to the listeners set on it', () => {
+    const inner = new RecordingConnection();
+    const conn = new ForwardingConnection(inner);
+    const heard: string[] = [];
+    conn.onMessage((m) => heard.push(`message ${m.join(',')}`));
+    conn.onClose((info) => heard.push(`closed ${info.code}`));
+    inner.messageListener!(new Uint8Array([7]));
+    inner.closeListener!({ code: 1000, reason: '' });
+    expect(heard).toEqual(['message 7', 'closed 1000']);
+  });
+
+  it('passes close and terminate through', async () => {
+    const inner = new RecordingConnection();
+    const conn = new ForwardingConnection(inner);
+    await conn.close(4000, 'bye');
+    conn.terminate();
+    expect(inner.calls).toEqual(['close 4000 bye', 'terminate']);
+  });
+
+  it('lets a subclass change one call and inherit the rest', () => {
+    class DroppingConnection extends ForwardingConnection {
+      override send(): SendResult {
+        return 'ok';
+      }
+    }
+    const inner = new RecordingConnection();
+    const conn = new DroppingConnection(inner);
+    expect(conn.send()).toBe('ok');
+    conn.terminate();
+    expect(inner.calls).toEqual(['terminate']);
+  });
+});
