@@ -17,14 +17,15 @@ function packageVersion(name: string): string {
 }
 
 /**
- * One line naming what the figures were measured on, for the README. The load average is read
- * before the run: anything else busy on two cores shows up in every figure.
+ * One line naming what the figures were measured on, with the versions of `packages` that the figures depend on,
+ * for the results and the README. The load average is read before the run: anything else busy on two cores shows
+ * up in every figure.
  */
-export function describeMachine(): string {
+export function describeMachine(packages: readonly string[] = []): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const versions = packages.map((name) => `${name} ${packageVersion(name)}, `).join('');
   return (
-    `${availableParallelism()} cores (nproc) of ${cpu}, Node ${process.version}, ` +
-    `xstate ${packageVersion('xstate')}, nact ${packageVersion('nact')}, ` +
+    `${availableParallelism()} cores (nproc) of ${cpu}, Node ${process.version}, ${versions}` +
     `1-minute load average ${loadavg()[0].toFixed(2)} at the start`
   );
 }

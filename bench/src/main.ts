@@ -113,7 +113,7 @@ async function runCore(
   );
 
   const began = Date.now();
-  const machine = describeMachine();
+  const machine = describeMachine(['xstate', 'nact']);
   const results: CaseResult[] = [];
   const failures: string[] = [];
   for (const scenario of scenarios) {

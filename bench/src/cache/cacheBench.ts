@@ -15,7 +15,6 @@
  *   node --import tsx bench/src/cache/cacheBench.ts [--samples 5] [--requests 4000] [--no-write]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { WebSocketTransport } from '@troupe/transport-ws';
 import { type CacheClient, createCacheClient } from '../../../apps/replicated-cache/src';
 import { freePorts } from '@troupe/testkit';
 import { CacheNodeProcess, until } from '../../../apps/replicated-cache/src/cli/startNodeProcess';
+import { describeMachine } from '../machine.js';
 import { quantile } from '../quantile.js';
 import { replaceBetweenMarkers } from '../replace-between-markers.js';
 import { driveRequests } from '../remote/drive-requests.js';
@@ -79,11 +79,8 @@ async function main(): Promise<void> {
   });
   const samples = Number(values.samples);
   const requests = Number(values.requests);
-  const machine = `${availableParallelism()} cores of ${cpus()[0]?.model.trim()}, Node ${process.version}`;
-  const loadAtStart = loadavg()[0];
-  console.log(
-    `cache bench: 3 node processes over WebSocket on 127.0.0.1; ${machine}, load ${loadAtStart.toFixed(2)}`,
-  );
+  const machine = describeMachine();
+  console.log(`cache bench: 3 node processes over WebSocket on 127.0.0.1; ${machine}`);
   const began = Date.now();
 
   const ports = await freePorts(3);
@@ -206,7 +203,7 @@ async function main(): Promise<void> {
     if (!values['no-write']) {
       writeFileSync(RESULTS, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       const stamp = new Date().toISOString().slice(0, 10);
-      const body = `Measured ${stamp} on ${machine}, 1-minute load average ${loadAtStart.toFixed(2)} at the start; the section took ${seconds} s.\n\n${text}`;
+      const body = `Measured ${stamp} on ${machine}; the section took ${seconds} s.\n\n${text}`;
       const prettier = await import('prettier');
       const readme = replaceBetweenMarkers(readFileSync(README, 'utf8'), START, END, body);
       const options = await prettier.resolveConfig(README);

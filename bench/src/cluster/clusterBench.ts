@@ -21,11 +21,12 @@
  * there is none) and `ratio` = value / target.
  */
 import { writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterSettings } from '@troupe/cluster';
 import { freePorts, NodeProcess } from '../../../packages/cluster/test/fixtures/nodeProcesses';
+import { describeMachine } from '../machine';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results', 'cluster.jsonl');
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
     },
   });
   const n = Number(values.nodes);
-  const machine = `${availableParallelism()} cores of ${cpus()[0]?.model.trim()}, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`;
+  const machine = describeMachine();
   console.log(`cluster bench: ${n} node processes over WebSocket on 127.0.0.1; ${machine}`);
   const rows: Row[] = [];
   for (const mode of ['fast', 'default'] as const) {

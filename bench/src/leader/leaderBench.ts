@@ -15,10 +15,11 @@
  * `ratio` = value / target, and the table between the `results:leader` markers of bench/README.md.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts, NodeProcess, until } from '../../../apps/leader-election/cli/NodeProcess';
+import { describeMachine } from '../machine';
 import { quantile } from '../quantile';
 import { replaceBetweenMarkers } from '../replace-between-markers';
 
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   });
   const kills = Number(values.kills);
   const n = Number(values.nodes);
-  const machine = `${availableParallelism()} cores of ${cpus()[0]?.model.trim()}, Node ${process.version}, load ${loadavg()[0].toFixed(2)}`;
+  const machine = describeMachine();
   console.log(`leader bench: ${n} node processes over WebSocket on 127.0.0.1, ${kills} kills; ${machine}`);
   const stateDir = mkdtempSync(join(tmpdir(), 'troupe-leader-bench-'));
   const ports = await freePorts(n);

@@ -2,9 +2,8 @@
 // forks its server), the cases compared with one another measured together with their samples interleaved,
 // then the rows of results/remote.jsonl and the README table. main.ts writes them.
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { describeMachine } from '../machine.js';
 import type { Measurement } from '../measurement.js';
 import { quantile } from '../quantile.js';
 import type { ResultRow } from '../result-row.js';
@@ -153,27 +152,6 @@ class CaseProcess {
   }
 }
 
-function packageVersion(name: string): string {
-  let dir = dirname(require.resolve(name));
-  while (dir !== dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name) return pkg.version ?? '?';
-    }
-    dir = dirname(dir);
-  }
-  return '?';
-}
-
-function describeMachine(): string {
-  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return (
-    `${availableParallelism()} cores (nproc) of ${cpu}, Node ${process.version}, ws ${packageVersion('ws')}, ` +
-    `cbor-x ${packageVersion('cbor-x')}, 1-minute load average ${loadavg()[0].toFixed(2)} at the start`
-  );
-}
-
 interface Entry {
   spec: RowSpec;
   measurement: Measurement;
@@ -227,7 +205,7 @@ export interface RemoteSection {
 /** Runs every remote case, with both of its processes profiled into `cpuProfDir` when given. */
 export async function runRemoteSection(cpuProfDir?: string): Promise<RemoteSection> {
   const began = Date.now();
-  const machine = describeMachine();
+  const machine = describeMachine(['ws', 'cbor-x']);
   const measured = new Map<RemoteCaseName, RemoteMeasurements>();
   const failures: string[] = [];
   for (const group of remoteGroups) {
