@@ -64,12 +64,3 @@ export class NodeProcess extends JsonLinesProcess<NodeLine> {
     return this.lastLine((l) => l.event === 'role');
   }
 }
-
-/** Resolves once `check()` holds; rejects after `ms`. Polls every 5 ms. */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,4 +1,5 @@
-import { freePorts, NodeProcess, until } from '../cli/NodeProcess';
+import { until } from '@troupe/testkit';
+import { freePorts, NodeProcess } from '../cli/NodeProcess';
 
 jest.setTimeout(90_000);
 

@@ -1,5 +1,6 @@
 import { freePorts } from '@troupe/testkit';
-import { CacheNodeProcess, until } from '../src/cli/startNodeProcess';
+import { until } from '@troupe/testkit';
+import { CacheNodeProcess } from '../src/cli/startNodeProcess';
 
 jest.setTimeout(120_000);
 

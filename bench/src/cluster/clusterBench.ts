@@ -25,6 +25,7 @@ import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClusterSettings } from '@troupe/cluster';
+import { until } from '@troupe/testkit';
 import { freePorts, NodeProcess } from '../../../packages/cluster/test/fixtures/nodeProcesses';
 import { describeMachine } from '../machine';
 
@@ -36,14 +37,6 @@ const SETTINGS = { default: ClusterSettings.defaults(), fast: ClusterSettings.fa
 /** Let the failure detectors learn the heartbeat interval first, as in a cluster that has been up a while. */
 const WARM_MS = { default: 15_000, fast: 3000 } as const;
 type Mode = keyof typeof SETTINGS;
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -51,5 +51,6 @@ export { checkConverged, type ConvergenceResult, type StateGroup } from './check
 
 export { NodeProcess, type NodeProcessOptions } from './NodeProcess';
 export { freePorts } from './freePorts';
+export { until } from './until';
 
 export * from './simulation';

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { freePorts } from '@troupe/testkit';
-import { CacheNodeProcess, until } from './startNodeProcess';
+import { until } from '@troupe/testkit';
+import { CacheNodeProcess } from './startNodeProcess';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

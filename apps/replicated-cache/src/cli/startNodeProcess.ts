@@ -64,12 +64,3 @@ export class CacheNodeProcess extends NodeProcess<CacheNodeLine> {
     return process.env.CACHE_CPU_PROF ? super.stop('SIGINT', 5000) : super.stop('SIGKILL');
   }
 }
-
-/** Resolves once `predicate` holds, polling every 20 ms; rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
