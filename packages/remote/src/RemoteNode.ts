@@ -14,10 +14,12 @@ import type { CloseInfo, Connection, NodeIdentity, Transport, TransportEvent } f
 import { nanoid } from 'nanoid';
 import { nodeAddress, parseAddress } from './ActorAddress';
 import { InvalidAddressError, RemoteError, UnregisteredMessageError } from './RemoteError';
+import { BATCH_BYTES, OutboundBatch } from './internal/OutboundBatch';
 import { Serialization } from './Serialization';
 import {
-  decodeEnvelope,
+  decodeEnvelopes,
   encodeEnvelope,
+  encodePayload,
   encodeUser,
   type Envelope,
   type RefCodec,
@@ -179,15 +181,22 @@ interface RemoteNodeRefs {
   readonly byIncarnation: Map<string, Map<string, WeakRef<RemoteActorRef>>>;
 }
 
+/** The most one transport message to a peer carries of a batch. */
+const batchLimit = (conn: Connection): number => Math.min(BATCH_BYTES, conn.maxMessageBytes);
+
 /** Most watch and death notices kept for redelivery to one peer. */
 const MAX_UNACKED = 1024;
 
 interface Pending {
   /** A copy of its own (what `encodeUser` returns may be overwritten by the next message). */
   bytes: Uint8Array;
-  /** For a user message: whom it was for and what it was, to dead-letter it if it never leaves. */
+  /**
+   * For a user message: whom it was for and what it was, to dead-letter it if it never leaves. A batch the
+   * transport found closed comes back whole, with one of each per envelope (undefined for control envelopes).
+   */
   recipient: RemoteActorRef | undefined;
   message: unknown;
+  batch?: { recipients: (RemoteActorRef | undefined)[]; messages: unknown[] };
 }
 
 /** Everything known about one peer, by transport address. */
@@ -203,6 +212,8 @@ class Endpoint {
   heartbeatTimer: TimerHandle | undefined = undefined;
   lastHeard = 0;
   sentSinceBeat = false;
+  /** What goes to the peer at the end of this turn, as one transport message. */
+  readonly batch = new OutboundBatch<RemoteActorRef>();
   /** Remote actors on this peer that local actors watch, and who watches each. */
   readonly watched = new Map<RemoteActorRef, Set<InternalRef>>();
   /** Local actors this peer's actors watch: watchee → remote watchers. */
@@ -402,6 +413,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       this.closed = (async () => {
         // Terminate first: stopping actors tell their remote watchers, and those notices must still go out.
         await this.system.terminate();
+        this.flushDirty();
         this.closing = true;
         for (const ep of this.endpoints.values()) this.clearTimers(ep);
         await this.transport.close();
@@ -518,11 +530,23 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       return;
     }
     let bytes: Uint8Array;
+    let manifest: string;
     try {
       // toWire's work without its [manifest, data] pair: one array less per message.
       const codec = this.serialization.codecFor(message);
       const payload = codec.encode ? codec.encode(message) : message;
-      bytes = encodeUser(ref.incarnation, ref.path, codec.manifest, payload, this, ref);
+      manifest = codec.manifest;
+      const batch = ep.batch;
+      const conn = ep.conn;
+      if (conn && batch.lastRecipient === ref && batch.lastManifest === manifest && !this.closing) {
+        // The same recipient and type as the user envelope before it in this batch: only the payload goes.
+        bytes = encodePayload(payload, this);
+        if (batch.fits(bytes.length + 2, batchLimit(conn))) {
+          batch.appendAgain(bytes, ref, message);
+          return;
+        }
+      }
+      bytes = encodeUser(ref.incarnation, ref.path, manifest, payload, this, ref);
     } catch (e) {
       const error =
         e instanceof RemoteError
@@ -532,7 +556,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       this.system.deadLetter(ref.toString(), message, 'unserializable');
       return;
     }
-    this.send(ep, bytes, ref, message);
+    this.send(ep, bytes, ref, message, manifest);
   }
 
   remoteSystemMessage(ref: RemoteActorRef, msg: SysMsg): void {
@@ -604,33 +628,108 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   }
 
   /**
-   * Sends encoded bytes (which the transport copies before `send` returns; a queued message gets a copy of its
-   * own) to the peer, or queues them until it is connected. `recipient` and `message`: a user message's, for
-   * its dead letter if it never leaves.
+   * Sends encoded envelopes to the peer: into its batch for the end of this turn while it is connected, queued
+   * until it is otherwise. `recipient` and `message`: a user message's, for its dead letter if it never leaves;
+   * `head`: its manifest, when `bytes` is that one user envelope in full (later ones may refer back to it).
    */
-  private send(ep: Endpoint, bytes: Uint8Array, recipient?: RemoteActorRef, message?: unknown): void {
+  private send(
+    ep: Endpoint,
+    bytes: Uint8Array,
+    recipient?: RemoteActorRef,
+    message?: unknown,
+    head?: string,
+  ): void {
     if (this.closing) {
       if (recipient) this.system.deadLetter(recipient.toString(), message, 'peer-unreachable');
       return;
     }
-    if (ep.conn) {
-      const result = ep.conn.send(bytes);
-      if (result === 'ok') {
-        ep.sentSinceBeat = true;
-        return;
-      }
-      if (result === 'too-large' || result === 'backpressure') {
-        if (recipient) this.system.deadLetter(recipient.toString(), message, result);
-        return;
-      }
-      // 'closed': the close event is on its way; queue and reconnect.
-    }
-    if (ep.pending.length >= this.maxPending) {
-      if (recipient) this.system.deadLetter(recipient.toString(), message, 'backpressure');
+    const conn = ep.conn;
+    if (conn) {
+      const batch = ep.batch;
+      if (!batch.fits(bytes.length, batchLimit(conn))) this.flush(ep);
+      batch.append(bytes, recipient, message, head);
+      this.flushSoon(ep, conn);
       return;
     }
-    ep.pending.push({ bytes: Uint8Array.prototype.slice.call(bytes), recipient, message });
+    this.queue(ep, { bytes: Uint8Array.prototype.slice.call(bytes), recipient, message });
+  }
+
+  /** Hands the batch over at the end of this turn, or at once when it is full. */
+  private flushSoon(ep: Endpoint, conn: Connection): void {
+    const batch = ep.batch;
+    if (batch.size >= batchLimit(conn)) this.flush(ep);
+    else if (!batch.queued) {
+      batch.queued = true;
+      this.dirty.push(ep);
+      if (this.dirty.length === 1) queueMicrotask(this.flushDirty);
+    }
+  }
+
+  private queue(ep: Endpoint, item: Pending): void {
+    if (ep.pending.length >= this.maxPending) {
+      this.deadLetterAll(item, 'backpressure');
+      return;
+    }
+    ep.pending.push(item);
     this.ensureConnecting(ep);
+  }
+
+  /** Endpoints whose batch waits for the end of this turn. */
+  private readonly dirty: Endpoint[] = [];
+
+  /** At the end of the turn: one transport message per peer with everything sent to it in the turn. */
+  private readonly flushDirty = (): void => {
+    const dirty = this.dirty;
+    for (let i = 0; i < dirty.length; i++) this.flush(dirty[i]);
+    dirty.length = 0;
+  };
+
+  private flush(ep: Endpoint): void {
+    const batch = ep.batch;
+    batch.queued = false;
+    if (batch.isEmpty) return;
+    const bytes = batch.bytes();
+    const result = ep.conn ? ep.conn.send(bytes) : 'closed';
+    if (result === 'ok') ep.sentSinceBeat = true;
+    else if (result === 'closed' && !this.closing) {
+      // The close event is on its way: the batch goes whole once the peer is back (or is dead-lettered then).
+      this.queue(ep, {
+        bytes: Uint8Array.prototype.slice.call(bytes),
+        recipient: undefined,
+        message: undefined,
+        batch: { recipients: [...batch.recipients], messages: [...batch.messages] },
+      });
+    } else {
+      const reason = result === 'closed' ? 'peer-unreachable' : result;
+      for (let i = 0; i < batch.recipients.length; i++) {
+        const r = batch.recipients[i];
+        if (r) this.system.deadLetter(r.toString(), batch.messages[i], reason);
+      }
+    }
+    batch.clear();
+  }
+
+  /** A batch that came back from a closed connection, sent again as it was. */
+  private sendBatch(ep: Endpoint, item: Pending, batch: NonNullable<Pending['batch']>): void {
+    const conn = ep.conn;
+    if (!conn || this.closing) {
+      this.queue(ep, item);
+      return;
+    }
+    if (!ep.batch.fits(item.bytes.length, batchLimit(conn))) this.flush(ep);
+    ep.batch.appendAll(item.bytes, batch.recipients, batch.messages);
+    this.flushSoon(ep, conn);
+  }
+
+  private deadLetterAll(item: Pending, reason: DeadLetterReason): void {
+    if (item.recipient) this.system.deadLetter(item.recipient.toString(), item.message, reason);
+    if (item.batch) {
+      const { recipients, messages } = item.batch;
+      for (let i = 0; i < recipients.length; i++) {
+        const r = recipients[i];
+        if (r) this.system.deadLetter(r.toString(), messages[i], reason);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- connections
@@ -694,7 +793,10 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     this.emit({ type: 'peer-connected', peer: ep.transportAddress, incarnation: conn.peer.incarnation });
     const pending = ep.pending;
     ep.pending = [];
-    for (const item of pending) this.send(ep, item.bytes, item.recipient, item.message);
+    for (const item of pending) {
+      if (item.batch) this.sendBatch(ep, item, item.batch);
+      else this.send(ep, item.bytes, item.recipient, item.message);
+    }
     this.armHeartbeat(ep);
   }
 
@@ -722,7 +824,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         return;
       }
       if (ep.unacked.size > 0) for (const env of ep.unacked.values()) this.sendControl(ep, env);
-      else if (!ep.sentSinceBeat) conn.send(encodeEnvelope({ kind: WireKind.Heartbeat }, this));
+      else if (!ep.sentSinceBeat) this.send(ep, encodeEnvelope({ kind: WireKind.Heartbeat }, this));
       ep.sentSinceBeat = false;
       this.armHeartbeat(ep);
     }, this.heartbeatMs);
@@ -749,13 +851,22 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
    */
   private peerGone(ep: Endpoint, why: 'unreachable' | 'restarted'): void {
     const incarnation = ep.incarnation;
+    // Told while the old connection (or incarnation) was there; it will never carry them now.
+    const batch = ep.batch;
+    for (let i = 0; i < batch.recipients.length; i++) {
+      const r = batch.recipients[i];
+      if (r)
+        this.system.deadLetter(
+          r.toString(),
+          batch.messages[i],
+          why === 'unreachable' ? 'peer-unreachable' : 'wrong-incarnation',
+        );
+    }
+    batch.clear();
     if (why === 'unreachable') {
       const pending = ep.pending;
       ep.pending = [];
-      for (const item of pending) {
-        if (item.recipient)
-          this.system.deadLetter(item.recipient.toString(), item.message, 'peer-unreachable');
-      }
+      for (const item of pending) this.deadLetterAll(item, 'peer-unreachable');
       if (ep.retryTimer !== undefined) {
         this.system.clock.clearTimeout(ep.retryTimer);
         ep.retryTimer = undefined;
@@ -804,13 +915,15 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   private receive(ep: Endpoint, conn: Connection, bytes: Uint8Array): void {
     if (ep.conn !== conn) return;
     ep.lastHeard = this.system.clock.now();
-    let env: Envelope;
     try {
-      env = decodeEnvelope(bytes, this);
+      // Handling an envelope may drop this connection (a restarted peer's notice): nothing after it counts.
+      decodeEnvelopes(bytes, this, (env) => (this.handle(ep, env), ep.conn === conn));
     } catch (e) {
       this.refused(ep, e);
-      return;
     }
+  }
+
+  private handle(ep: Endpoint, env: Envelope): void {
     switch (env.kind) {
       case WireKind.User:
         this.deliver(ep, env);

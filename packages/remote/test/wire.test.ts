@@ -3,8 +3,12 @@ import { Encoder } from 'cbor-x';
 import { MalformedMessageError, UnregisteredMessageError } from '../src';
 import {
   decodeEnvelope,
+  decodeEnvelopes,
   encodeEnvelope,
+  encodePayload,
   encodeUser,
+  type Envelope,
+  USER_AGAIN_HEAD,
   type RefCodec,
   type UserHeaderCache,
   WireKind,
@@ -352,5 +356,71 @@ describe('values in messages', () => {
       expect(kept).toEqual(Buffer.from(user({ n }, '/user/y', manifest)));
     }
     expect(cache.headerBytes).toBeUndefined(); // 'm' after 'other': not kept until it repeats
+  });
+});
+
+describe('transport messages of many envelopes', () => {
+  const again = (payload: unknown) => Buffer.concat([USER_AGAIN_HEAD, encodePayload(payload, refs)]);
+  const all = (bytes: Uint8Array): Envelope[] => {
+    const out: Envelope[] = [];
+    decodeEnvelopes(bytes, refs, (env) => out.push(env) > 0);
+    return out;
+  };
+
+  it('decodes every envelope in order, a repeated one taking the head of the user envelope before it', () => {
+    const message = Buffer.concat([
+      Buffer.from(user({ n: 1 })),
+      again({ n: 2 }),
+      Buffer.from(encodeEnvelope({ kind: WireKind.Heartbeat }, refs)),
+      again({ n: 3 }),
+      Buffer.from(user({ n: 4 }, '/user/other', 'other')),
+      again({ n: 5 }),
+    ]);
+    expect(all(message)).toEqual([
+      { kind: WireKind.User, to: 'inc', path: '/user/y', manifest: 'm', payload: { n: 1 } },
+      { kind: WireKind.User, to: 'inc', path: '/user/y', manifest: 'm', payload: { n: 2 } },
+      { kind: WireKind.Heartbeat },
+      { kind: WireKind.User, to: 'inc', path: '/user/y', manifest: 'm', payload: { n: 3 } },
+      { kind: WireKind.User, to: 'inc', path: '/user/other', manifest: 'other', payload: { n: 4 } },
+      { kind: WireKind.User, to: 'inc', path: '/user/other', manifest: 'other', payload: { n: 5 } },
+    ]);
+  });
+
+  it('refuses a repeated envelope with no user envelope before it in the same message', () => {
+    // A head from an earlier message does not count: messages may be lost, duplicated or reordered.
+    decodeEnvelope(Buffer.from(user({ n: 1 })), refs);
+    const e = malformed(again({ n: 2 }));
+    expect(e.code).toBe('REMOTE_ERR_MALFORMED');
+    malformed(raw.encode([WireKind.UserAgain]));
+  });
+
+  it('hands over the envelopes before a malformed one, then refuses the message and reads nothing after it', () => {
+    const seen: Envelope[] = [];
+    const message = Buffer.concat([
+      Buffer.from(user({ n: 1 })),
+      raw.encode([WireKind.User, 'inc', 'no-slash', 'm', 1]),
+      Buffer.from(user({ n: 3 })),
+    ]);
+    expect(() => decodeEnvelopes(message, refs, (env) => seen.push(env) > 0)).toThrow(MalformedMessageError);
+    expect(seen.map((env) => (env as { payload: unknown }).payload)).toEqual([{ n: 1 }]);
+  });
+
+  it('stops when the handler says so, and lets a handler error out as it is', () => {
+    const message = Buffer.concat([Buffer.from(user({ n: 1 })), again({ n: 2 }), again({ n: 3 })]);
+    let count = 0;
+    decodeEnvelopes(message, refs, () => ++count < 2);
+    expect(count).toBe(2);
+    const bug = new RangeError('handler bug');
+    expect(() =>
+      decodeEnvelopes(message, refs, () => {
+        throw bug;
+      }),
+    ).toThrow(bug);
+  });
+
+  it('takes exactly one envelope where one is expected, and refuses an empty message', () => {
+    const two = Buffer.concat([Buffer.from(user({ n: 1 })), again({ n: 2 })]);
+    malformed(two);
+    malformed(Buffer.alloc(0));
   });
 });

@@ -201,10 +201,11 @@ export function describeTransportConformance(name: string, factory: ConformanceF
       expect(b.connections).toEqual([]);
     });
 
-    it('refuses a message over the size limit without closing the connection', async () => {
+    it('says what its size limit is, and refuses a message over it without closing the connection', async () => {
       const a = await node('conf', { maxMessageBytes: 1024 });
       const b = await node('conf', { maxMessageBytes: 1024 });
       const conn = await a.transport.connect(b.identity.address);
+      expect(conn.maxMessageBytes).toBe(1024);
       expect(conn.send(new Uint8Array(1025))).toBe('too-large');
       expect(conn.send(new Uint8Array(1024))).toBe('ok');
       await eventually(() => (b.received.get(a.identity.address)?.length ?? 0) === 1);

@@ -32,6 +32,10 @@ export class ForwardingConnection implements Connection {
     return this.inner.inbound;
   }
 
+  get maxMessageBytes(): number {
+    return this.inner.maxMessageBytes;
+  }
+
   get bufferedAmount(): number {
     return this.inner.bufferedAmount;
   }

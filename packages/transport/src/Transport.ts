@@ -30,6 +30,11 @@ export interface Connection {
   /** True when the peer dialled us. */
   readonly inbound: boolean;
   /**
+   * The largest message `send` accepts: a layer that packs several of its own messages into one (as remoting
+   * does) keeps each under it, so that one oversized message is refused alone.
+   */
+  readonly maxMessageBytes: number;
+  /**
    * Queues one message. Never throws: a message over the size limit, over the outbound bound, or sent after
    * close is refused with the reason, and the caller decides (typically: a dead letter). The connection keeps no
    * reference to `message` once `send` returns (it copies what it queues), so the caller may reuse the array.

@@ -4,6 +4,7 @@ import { type CloseInfo, type Connection, ForwardingConnection, type SendResult 
 class RecordingConnection implements Connection {
   readonly peer = { system: 'shop', incarnation: 'i1', address: '127.0.0.1:4711' };
   readonly inbound = true;
+  readonly maxMessageBytes = 4096;
   bufferedAmount = 0;
   result: SendResult = 'ok';
   readonly calls: string[] = [];
@@ -29,11 +30,12 @@ class RecordingConnection implements Connection {
 }
 
 describe('ForwardingConnection', () => {
-  it('reports the inner connection’s peer, direction and buffered bytes as they change', () => {
+  it('reports the inner connection’s peer, direction, size limit and buffered bytes as they change', () => {
     const inner = new RecordingConnection();
     const conn = new ForwardingConnection(inner);
     expect(conn.peer).toBe(inner.peer);
     expect(conn.inbound).toBe(true);
+    expect(conn.maxMessageBytes).toBe(4096);
     inner.bufferedAmount = 42;
     expect(conn.bufferedAmount).toBe(42);
   });

@@ -12,6 +12,12 @@ export enum WireKind {
   /** Acknowledges a Watch: watch and death notices are redelivered until acknowledged, and handled idempotently. */
   WatchAck = 5,
   DeathAck = 6,
+  /**
+   * `[7, payload]`: a user envelope for the same incarnation, path and manifest as the user envelope before it in
+   * the same transport message. Only ever refers back within one message, so a dropped, duplicated or reordered
+   * message can never make it name the wrong recipient.
+   */
+  UserAgain = 7,
 }
 
 /**
@@ -170,6 +176,22 @@ export function encodeUser(
   }
 }
 
+/** @internal The bytes a `UserAgain` envelope starts with (a 2-element array, kind 7); its payload follows. */
+export const USER_AGAIN_HEAD: Uint8Array = Uint8Array.of(0x82, WireKind.UserAgain);
+
+/**
+ * @internal The payload of a `UserAgain` envelope, encoded: it goes after `USER_AGAIN_HEAD`. The bytes are a view
+ * of cbor-x's buffer, which the next encoding overwrites: copy them first.
+ */
+export function encodePayload(payload: unknown, refs: RefCodec): Uint8Array {
+  writing = refs;
+  try {
+    return encoder.encode(outgoing(payload, 0));
+  } finally {
+    writing = null;
+  }
+}
+
 /**
  * What may leave in a message, checked before cbor-x sees it: cbor-x would send a `Date`, a `Set` or a typed
  * array as tags no node accepts, and cannot encode objects without a prototype. Returns `v` itself unless some
@@ -263,24 +285,63 @@ function setField(out: Record<string, unknown>, k: string, x: unknown): void {
 }
 
 /**
- * @internal Decodes and validates one envelope from untrusted bytes; throws `MalformedMessageError` for
- * anything that is not exactly an envelope. Payload objects are plain objects (no key that could reach a
- * prototype: `__proto__`, `constructor`, `prototype`), and refs are live refs.
+ * @internal Decodes and validates one transport message: a CBOR sequence of envelopes (one or more, as the
+ * sender batched them), from untrusted bytes. Calls `each` with every envelope in order, a `UserAgain` one
+ * expanded, and stops early when `each` returns false. Throws `MalformedMessageError` at the first envelope
+ * that is not exactly an envelope: the ones before it were handled; nothing after it is trusted. Payload objects
+ * are plain objects (no key that could reach a prototype: `__proto__`, `constructor`, `prototype`), and refs are
+ * live refs.
+ *
+ * One cbor-x call for the whole message: cbor-x's set-up per call (and its native string extraction, which
+ * reads ahead over the strings of many envelopes at once) costs more than decoding a small envelope.
  */
-export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
-  // The same head as the user envelopes before (one sender telling one actor one type): its strings were read
-  // and checked then, and cbor-x reads only the payload. A byte-equal prefix is the same items: CBOR reads the
-  // same bytes the same way.
-  const h = head;
-  if (h !== undefined && bytes.length > h.length && startsWith(bytes, h)) {
-    const payload = decode(bytes.subarray(h.length), refs);
-    checkPayload(payload);
-    return { kind: WireKind.User, to: headTo, path: headPath, manifest: headManifest, payload };
+export function decodeEnvelopes(bytes: Uint8Array, refs: RefCodec, each: (env: Envelope) => boolean): void {
+  let head: Extract<Envelope, { kind: WireKind.User }> | undefined;
+  let handlerError: { error: unknown } | undefined;
+  const previous = reading;
+  reading = refs;
+  try {
+    decoder.decodeMultiple(bytes, (raw: unknown) => {
+      const env = envelopeOf(raw, head);
+      if (env.kind === WireKind.User) head = env;
+      try {
+        return each(env);
+      } catch (error) {
+        // Not the peer's fault: out of the decoder as it is, never reported as a malformed message.
+        handlerError = { error };
+        return false;
+      }
+    });
+  } catch (e) {
+    if (e instanceof MalformedMessageError) throw e;
+    // cbor-x's own errors, a RangeError from deep nesting, or whatever a ref reader threw: still a bad message.
+    throw new MalformedMessageError('not valid CBOR', e);
+  } finally {
+    reading = previous;
   }
-  const raw = decode(bytes, refs);
+  if (handlerError) throw handlerError.error;
+}
+
+/** @internal The one envelope a transport message holds; throws `MalformedMessageError` for any other count. */
+export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
+  const envs: Envelope[] = [];
+  decodeEnvelopes(bytes, refs, (env) => envs.push(env) < 2);
+  if (envs.length !== 1) throw new MalformedMessageError('expected exactly one envelope');
+  return envs[0];
+}
+
+/** What cbor-x decoded for one envelope, checked; `head`: the user envelope before it in the same message. */
+function envelopeOf(raw: unknown, head: Extract<Envelope, { kind: WireKind.User }> | undefined): Envelope {
   if (!Array.isArray(raw) || raw.length === 0) throw new MalformedMessageError('envelope is not an array');
   const kind = raw[0] as unknown;
   switch (kind) {
+    case WireKind.UserAgain: {
+      expectLength(raw, 2);
+      if (!head) throw new MalformedMessageError('a repeated user envelope with no user envelope before it');
+      const payload = raw[1];
+      checkPayload(payload);
+      return { kind: WireKind.User, to: head.to, path: head.path, manifest: head.manifest, payload };
+    }
     case WireKind.User: {
       expectLength(raw, 5);
       const to = str(raw[1], 'incarnation', 64);
@@ -288,7 +349,6 @@ export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
       const manifest = str(raw[3], 'manifest', 256);
       const payload = raw[4];
       checkPayload(payload);
-      rememberHead(to, p, manifest);
       return { kind, to, path: p, manifest, payload };
     }
     case WireKind.Watch:
@@ -306,51 +366,6 @@ export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
     default:
       throw new MalformedMessageError('unknown envelope kind');
   }
-}
-
-function decode(bytes: Uint8Array, refs: RefCodec): unknown {
-  reading = refs;
-  try {
-    return decoder.decode(bytes);
-  } catch (e) {
-    if (e instanceof MalformedMessageError) throw e;
-    // cbor-x's own errors, a RangeError from deep nesting, or whatever a ref reader threw: still a bad message.
-    throw new MalformedMessageError('not valid CBOR', e);
-  } finally {
-    reading = null;
-  }
-}
-
-/** The head `[0, to, path, manifest` as cbor-x writes it, kept once two user envelopes in a row shared it. */
-let head: Uint8Array | undefined;
-let headTo = '';
-let headPath = '';
-let headManifest = '';
-/** The strings of the last user envelope's head, read in full. */
-let lastTo: string | undefined;
-let lastPath = '';
-let lastManifest = '';
-
-function rememberHead(to: string, path: string, manifest: string): void {
-  if (to !== lastTo || path !== lastPath || manifest !== lastManifest) {
-    lastTo = to;
-    lastPath = path;
-    lastManifest = manifest;
-    return;
-  }
-  // Already kept, yet this envelope did not start with it: its sender writes some item differently.
-  if (head !== undefined && to === headTo && path === headPath && manifest === headManifest) return;
-  const h = Uint8Array.prototype.slice.call(encoder.encode([WireKind.User, to, path, manifest]));
-  h[0] = 0x85;
-  head = h;
-  headTo = to;
-  headPath = path;
-  headManifest = manifest;
-}
-
-function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  for (let i = prefix.length - 1; i >= 0; i--) if (bytes[i] !== prefix[i]) return false;
-  return true;
 }
 
 function expectLength(raw: unknown[], n: number): void {

@@ -31,6 +31,10 @@ export class MemoryConnection implements Connection {
     return this.link.send(this.outbound, this.node.maxBufferedBytes, message);
   }
 
+  get maxMessageBytes(): number {
+    return this.link.maxMessageBytes;
+  }
+
   get bufferedAmount(): number {
     return this.outbound.bufferedBytes;
   }

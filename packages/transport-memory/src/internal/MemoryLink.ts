@@ -24,7 +24,7 @@ export class MemoryLink {
   private readonly forward: Channel;
   private readonly backward: Channel;
   /** Each side refuses what the other could not take: the handshake tells both limits. */
-  private readonly maxMessageBytes: number;
+  readonly maxMessageBytes: number;
   private closeRequest: CloseInfo | undefined;
   private resolveClosed!: () => void;
   private readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));

@@ -89,6 +89,10 @@ export class WsConnection implements Connection {
     return this.state === 'open' && this.ws.readyState === WebSocket.OPEN;
   }
 
+  get maxMessageBytes(): number {
+    return this.limits.maxMessageBytes;
+  }
+
   get bufferedAmount(): number {
     return this.framer.size + this.ws.bufferedAmount;
   }

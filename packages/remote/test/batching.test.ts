@@ -1,0 +1,133 @@
+import { type ActorSystem, createActorSystem, type DeadLetterEvent, receive } from '@troupe/core';
+import {
+  type Connection,
+  ForwardingConnection,
+  type SendResult,
+  type Transport,
+  type TransportHandler,
+} from '@troupe/transport';
+import { MemoryNetwork, type MemoryTransportOptions } from '@troupe/transport-memory';
+import { eventually } from '../../transport/conformance/transportConformance';
+import { messageType, type RemoteNode, Serialization, startRemoting } from '../src';
+
+type Note = { type: 'test/note'; n: number; text: string };
+
+/** Counts the transport messages a node sends, and their bytes. */
+class CountingConnection extends ForwardingConnection {
+  constructor(
+    inner: Connection,
+    private readonly counts: { sent: number; bytes: number },
+  ) {
+    super(inner);
+  }
+  override send(message: Uint8Array): SendResult {
+    const result = super.send(message);
+    if (result === 'ok') {
+      this.counts.sent++;
+      this.counts.bytes += message.byteLength;
+    }
+    return result;
+  }
+}
+
+function counting(inner: Transport, counts: { sent: number; bytes: number }): Transport {
+  return {
+    listen: (local, handler: TransportHandler) =>
+      inner.listen(local, {
+        ...handler,
+        onConnection: (c) => handler.onConnection(new CountingConnection(c, counts)),
+      }),
+    connect: async (address) => new CountingConnection(await inner.connect(address), counts),
+    close: () => inner.close(),
+  };
+}
+
+const serialization = () => new Serialization().register(messageType<Note>('test/note'));
+
+describe('batching: what one node tells another in one turn', () => {
+  let net: MemoryNetwork;
+  const nodes: RemoteNode[] = [];
+
+  beforeEach(() => {
+    net = new MemoryNetwork();
+  });
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.shutdown()));
+  });
+
+  async function pair(options: { sender?: MemoryTransportOptions; receiver?: MemoryTransportOptions } = {}) {
+    const counts = { sent: 0, bytes: 0 };
+    const sys = (name: string): ActorSystem => createActorSystem({ name, logLevel: 'off' });
+    const receiverSystem = sys('batch');
+    const receiver = await startRemoting({
+      system: receiverSystem,
+      transport: net.transport({ address: 'receiver', ...options.receiver }),
+      serialization: serialization(),
+    });
+    const sender = await startRemoting({
+      system: sys('batch'),
+      transport: counting(net.transport({ address: 'sender', ...options.sender }), counts),
+      serialization: serialization(),
+    });
+    nodes.push(sender, receiver);
+    const got: number[] = [];
+    receiverSystem.spawn(
+      receive<Note>((_ctx, m) => void got.push(m.n)),
+      'inbox',
+    );
+    const dead: DeadLetterEvent[] = [];
+    sender.system.events.subscribe('dead-letter', (e) => dead.push(e));
+    const inbox = sender.refFor<Note>(`${receiver.address}/user/inbox`);
+    // Connected before anything is counted.
+    inbox.tell({ type: 'test/note', n: -1, text: '' });
+    await eventually(() => got.length === 1);
+    got.length = 0;
+    counts.sent = 0;
+    counts.bytes = 0;
+    return { inbox, got, dead, counts };
+  }
+
+  it('goes as one transport message, and arrives whole and in order', async () => {
+    const { inbox, got, counts } = await pair();
+    for (let n = 0; n < 500; n++) inbox.tell({ type: 'test/note', n, text: 'hello' });
+    await eventually(() => got.length === 500);
+    expect(got).toEqual([...Array(500).keys()]);
+    expect(counts.sent).toBe(1);
+    // After the first envelope, only payloads go: far less than 500 full envelopes with their paths.
+    expect(counts.bytes).toBeLessThan(500 * 40);
+  });
+
+  it('is cut into transport messages of at most 64 KiB (plus one envelope)', async () => {
+    const { inbox, got, counts } = await pair();
+    const text = 'x'.repeat(1000);
+    for (let n = 0; n < 300; n++) inbox.tell({ type: 'test/note', n, text });
+    await eventually(() => got.length === 300);
+    expect(got).toEqual([...Array(300).keys()]);
+    expect(counts.sent).toBeGreaterThanOrEqual(Math.ceil((300 * 1000) / (65 * 1024)));
+    expect(counts.bytes / counts.sent).toBeLessThanOrEqual(64 * 1024 + 1100);
+  });
+
+  it('dead-letters only a message over the size limit, and delivers those told before and after it', async () => {
+    const { inbox, got, dead } = await pair({ sender: { maxMessageBytes: 16 * 1024 } });
+    inbox.tell({ type: 'test/note', n: 1, text: 'small' });
+    inbox.tell({ type: 'test/note', n: 2, text: 'x'.repeat(20 * 1024) });
+    inbox.tell({ type: 'test/note', n: 3, text: 'small' });
+    await eventually(() => got.length === 2 && dead.length === 1);
+    expect(got).toEqual([1, 3]);
+    expect(dead[0]).toMatchObject({ reason: 'too-large', message: { n: 2 } });
+  });
+
+  it('dead-letters each message of a batch the transport refuses for backpressure, and none twice', async () => {
+    const { inbox, got, dead } = await pair({ sender: { maxBufferedBytes: 1024 } });
+    const text = 'y'.repeat(200);
+    const total = 2000;
+    for (let n = 0; n < total; n++) inbox.tell({ type: 'test/note', n, text });
+    await eventually(() => got.length + dead.length === total);
+    expect(dead.length).toBeGreaterThan(0);
+    expect(dead.every((d) => d.reason === 'backpressure')).toBe(true);
+    // What arrived came in order, and with the dead letters makes up every message exactly once.
+    expect([...got].sort((a, b) => a - b)).toEqual(got);
+    const all = [...got, ...dead.map((d) => (d.message as Note).n)].sort((a, b) => a - b);
+    expect(all).toEqual([...Array(total).keys()]);
+  });
+});
