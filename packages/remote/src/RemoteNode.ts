@@ -660,8 +660,8 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     if (batch.size >= batchLimit(conn)) this.flush(ep);
     else if (!batch.queued) {
       batch.queued = true;
-      this.dirty.push(ep);
-      if (this.dirty.length === 1) queueMicrotask(this.flushDirty);
+      this.dirty[this.dirtyCount++] = ep;
+      if (this.dirtyCount === 1) queueMicrotask(this.flushDirty);
     }
   }
 
@@ -675,13 +675,19 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   }
 
   /** Endpoints whose batch waits for the end of this turn. */
-  private readonly dirty: Endpoint[] = [];
+  private readonly dirty: (Endpoint | undefined)[] = [];
+  private dirtyCount = 0;
 
   /** At the end of the turn: one transport message per peer with everything sent to it in the turn. */
   private readonly flushDirty = (): void => {
     const dirty = this.dirty;
-    for (let i = 0; i < dirty.length; i++) this.flush(dirty[i]);
-    dirty.length = 0;
+    // Counted, not truncated (see OutboundBatch). One made dirty meanwhile (a dead-letter listener that tells a
+    // remote actor) is flushed by this same loop.
+    for (let i = 0; i < this.dirtyCount; i++) {
+      this.flush(dirty[i]!);
+      dirty[i] = undefined;
+    }
+    this.dirtyCount = 0;
   };
 
   private flush(ep: Endpoint): void {
@@ -697,11 +703,14 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         bytes: Uint8Array.prototype.slice.call(bytes),
         recipient: undefined,
         message: undefined,
-        batch: { recipients: [...batch.recipients], messages: [...batch.messages] },
+        batch: {
+          recipients: batch.recipients.slice(0, batch.count),
+          messages: batch.messages.slice(0, batch.count),
+        },
       });
     } else {
       const reason = result === 'closed' ? 'peer-unreachable' : result;
-      for (let i = 0; i < batch.recipients.length; i++) {
+      for (let i = 0; i < batch.count; i++) {
         const r = batch.recipients[i];
         if (r) this.system.deadLetter(r.toString(), batch.messages[i], reason);
       }
@@ -853,7 +862,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     const incarnation = ep.incarnation;
     // Told while the old connection (or incarnation) was there; it will never carry them now.
     const batch = ep.batch;
-    for (let i = 0; i < batch.recipients.length; i++) {
+    for (let i = 0; i < batch.count; i++) {
       const r = batch.recipients[i];
       if (r)
         this.system.deadLetter(

@@ -20,9 +20,13 @@ const KEEP_BYTES = 4 * BATCH_BYTES;
 export class OutboundBatch<R> {
   private buffer = Buffer.allocUnsafe(4096);
   private used = 0;
-  /** For each envelope: its recipient (undefined for a control envelope), and the message. */
+  /**
+   * For each of the first `count` envelopes: its recipient (undefined for a control envelope), and the message.
+   * Counted rather than truncated: `length = 0` frees the storage, and the next batch would grow it again.
+   */
   readonly recipients: (R | undefined)[] = [];
   readonly messages: unknown[] = [];
+  count = 0;
   /**
    * The recipient and manifest of the last user envelope written in full, which a `UserAgain` envelope refers
    * to. Undefined when the next user envelope must be written in full.
@@ -54,8 +58,7 @@ export class OutboundBatch<R> {
    */
   append(bytes: Uint8Array, recipient: R | undefined, message: unknown, head?: string): void {
     this.write(bytes, 0);
-    this.recipients.push(recipient);
-    this.messages.push(message);
+    this.add(recipient, message);
     this.lastRecipient = head === undefined ? undefined : recipient;
     this.lastManifest = head;
   }
@@ -63,8 +66,7 @@ export class OutboundBatch<R> {
   /** Appends a batch built before, as it was: its `UserAgain` envelopes refer only to its own user envelopes. */
   appendAll(bytes: Uint8Array, recipients: readonly (R | undefined)[], messages: readonly unknown[]): void {
     this.write(bytes, 0);
-    for (let i = 0; i < recipients.length; i++) this.recipients.push(recipients[i]);
-    for (let i = 0; i < messages.length; i++) this.messages.push(messages[i]);
+    for (let i = 0; i < recipients.length; i++) this.add(recipients[i], messages[i]);
     this.lastRecipient = undefined;
     this.lastManifest = undefined;
   }
@@ -74,8 +76,12 @@ export class OutboundBatch<R> {
     this.write(payload, USER_AGAIN_HEAD.length);
     this.buffer[this.used - payload.length - 2] = USER_AGAIN_HEAD[0];
     this.buffer[this.used - payload.length - 1] = USER_AGAIN_HEAD[1];
-    this.recipients.push(recipient);
-    this.messages.push(message);
+    this.add(recipient, message);
+  }
+
+  private add(recipient: R | undefined, message: unknown): void {
+    this.recipients[this.count] = recipient;
+    this.messages[this.count++] = message;
   }
 
   /** The bytes gathered so far: a view, valid until `clear`. */
@@ -85,8 +91,10 @@ export class OutboundBatch<R> {
 
   clear(): void {
     this.used = 0;
-    this.recipients.length = 0;
-    this.messages.length = 0;
+    // What was sent is not kept alive by the batch.
+    this.recipients.fill(undefined, 0, this.count);
+    this.messages.fill(undefined, 0, this.count);
+    this.count = 0;
     this.lastRecipient = undefined;
     this.lastManifest = undefined;
     if (this.buffer.length > KEEP_BYTES) this.buffer = Buffer.allocUnsafe(4096);

@@ -54,19 +54,32 @@ export class BatchFramer {
    * garbage is cut off, and what came before the garbage in the same frame is not trusted either.
    */
   static decode(frame: Buffer): Uint8Array[] | undefined {
-    if (frame.byteLength === 0) return undefined;
-    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    if (!BatchFramer.isWellFormed(frame)) return undefined;
     const messages: Uint8Array[] = [];
-    let offset = 0;
-    while (offset < frame.byteLength) {
-      if (frame.byteLength - offset < LENGTH_PREFIX_BYTES) return undefined;
-      const length = view.getUint32(offset);
+    for (let offset = 0; offset < frame.byteLength;) {
+      const length = frame.readUInt32BE(offset);
       offset += LENGTH_PREFIX_BYTES;
-      if (length > frame.byteLength - offset) return undefined;
-      // Buffers, not bare Uint8Arrays: a reader may use Buffer's decoders on them without wrapping each first.
       messages.push(frame.subarray(offset, offset + length));
       offset += length;
     }
     return messages;
+  }
+
+  /**
+   * Whether `frame` is a batch frame: not empty, and its length prefixes cover it exactly. A reader that checks
+   * first can then walk the messages in place (as `decode` does) without an array or a view per frame.
+   */
+  static isWellFormed(frame: Buffer): boolean {
+    const n = frame.byteLength;
+    if (n === 0) return false;
+    let offset = 0;
+    while (offset < n) {
+      if (n - offset < LENGTH_PREFIX_BYTES) return false;
+      const length = frame.readUInt32BE(offset);
+      offset += LENGTH_PREFIX_BYTES;
+      if (length > n - offset) return false;
+      offset += length;
+    }
+    return true;
   }
 }

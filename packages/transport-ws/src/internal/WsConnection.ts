@@ -203,8 +203,8 @@ export class WsConnection implements Connection {
     if (this.state === 'closed' || this.discarding) return;
     // Any frame proves the peer alive: under load its pongs queue behind its data.
     this.unansweredPings = 0;
-    const messages = isBinary ? BatchFramer.decode(frameBytes(data)) : undefined;
-    if (!messages) {
+    const frame = isBinary ? frameBytes(data) : undefined;
+    if (!frame || !BatchFramer.isWellFormed(frame)) {
       this.discarding = true;
       const detail = isBinary ? 'malformed batch frame' : 'text frame after the handshake';
       void this.closeBecause(CloseCodes.protocolViolation, {
@@ -215,7 +215,12 @@ export class WsConnection implements Connection {
       });
       return;
     }
-    for (const message of messages) {
+    for (let offset = 0; offset < frame.byteLength;) {
+      const length = frame.readUInt32BE(offset);
+      offset += LENGTH_PREFIX_BYTES;
+      // Buffers, not bare Uint8Arrays: a reader may use Buffer's decoders on them without wrapping each first.
+      const message = frame.subarray(offset, offset + length);
+      offset += length;
       // A listener may close the connection mid-batch; nothing is delivered after onClose.
       if (this.isClosed()) return;
       const listener = this.messageListener;
