@@ -10,6 +10,7 @@ import {
   CacheStoppedError,
   CacheTimeoutError,
   errorFromCode,
+  InvalidCacheSettingsError,
   InvalidConsistencyError,
   InvalidKeyError,
   InvalidOptionError,
@@ -18,6 +19,8 @@ import {
 import { CacheSettings, CONSISTENCIES, type Consistency } from './CacheSettings';
 import { CACHE_ACTOR_NAME } from './internal/CacheActor';
 import { type CacheReply, type ClientRequest, registerCacheProtocol } from './internal/protocol';
+import { ReplyRouter } from './internal/ReplyRouter';
+import { HashRing } from './HashRing';
 
 /** Options of a read. */
 export interface GetOptions {
@@ -58,20 +61,26 @@ export interface CacheClient {
 /** Extra time the client waits beyond the coordinator's own timeout, for its answer to travel back. */
 const REPLY_GRACE_MS = 1000;
 
-/** @internal The client over a ref to a coordinator (local or remote). */
+/**
+ * @internal The client over refs to coordinators: `coordinatorOf(key)` picks the one for a key. Without a router
+ * (a coordinator in the same system), each request is an ask; with one (remote coordinators), requests share the
+ * router's reply-to actor.
+ */
 export class ActorCacheClient implements CacheClient {
   constructor(
-    private readonly coordinator: ActorRef<ClientRequest>,
+    private readonly coordinatorOf: (key: string) => ActorRef<ClientRequest>,
     private readonly settings: CacheSettings,
+    private readonly router?: ReplyRouter,
   ) {}
 
   async get<T = unknown>(key: string, options: GetOptions = {}): Promise<T | undefined> {
-    const reply = await this.call(key, options, (consistency, timeoutMs, replyTo) => ({
+    const reply = await this.call(key, options, (consistency, timeoutMs, replyTo, id) => ({
       type: 'cache/get',
       key,
       consistency,
       timeoutMs,
       replyTo,
+      id,
     }));
     return reply.found ? (reply.value as T) : undefined;
   }
@@ -80,31 +89,39 @@ export class ActorCacheClient implements CacheClient {
     const ttlMs = options.ttlMs ?? 0;
     if (options.ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && ttlMs > 0))
       throw new InvalidOptionError('ttlMs', options.ttlMs);
-    await this.call(key, options, (consistency, timeoutMs, replyTo) => ({
+    const copy = jsonCopy(value);
+    await this.call(key, options, (consistency, timeoutMs, replyTo, id) => ({
       type: 'cache/put',
       key,
-      value,
+      value: copy,
       consistency,
       ttlMs,
       timeoutMs,
       replyTo,
+      id,
     }));
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
-    await this.call(key, options, (consistency, timeoutMs, replyTo) => ({
+    await this.call(key, options, (consistency, timeoutMs, replyTo, id) => ({
       type: 'cache/delete',
       key,
       consistency,
       timeoutMs,
       replyTo,
+      id,
     }));
   }
 
   private async call(
     key: string,
     options: GetOptions,
-    make: (consistency: Consistency, timeoutMs: number, replyTo: ActorRef<CacheReply>) => ClientRequest,
+    make: (
+      consistency: Consistency,
+      timeoutMs: number,
+      replyTo: ActorRef<CacheReply>,
+      id: number,
+    ) => ClientRequest,
   ): Promise<CacheReply> {
     checkKey(key, this.settings.maxKeyLength);
     const consistency = options.consistency ?? this.settings.defaultConsistency;
@@ -112,22 +129,42 @@ export class ActorCacheClient implements CacheClient {
     const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs;
     if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0))
       throw new InvalidOptionError('timeoutMs', timeoutMs);
+    const coordinator = this.coordinatorOf(key);
     let reply: CacheReply;
     try {
-      reply = await ask<ClientRequest, CacheReply>(
-        this.coordinator,
-        (replyTo) => make(consistency, timeoutMs, replyTo),
-        { timeoutMs: timeoutMs + REPLY_GRACE_MS },
-      );
+      reply = this.router
+        ? await this.router.request(
+            (id, replyTo) => coordinator.tell(make(consistency, timeoutMs, replyTo, id)),
+            timeoutMs + REPLY_GRACE_MS,
+          )
+        : await ask<ClientRequest, CacheReply>(
+            coordinator,
+            (replyTo) => make(consistency, timeoutMs, replyTo, 0),
+            { timeoutMs: timeoutMs + REPLY_GRACE_MS },
+          );
     } catch (e) {
-      if (e instanceof AskTimeoutError) throw new CacheTimeoutError(String(this.coordinator), timeoutMs);
+      if (e instanceof AskTimeoutError) throw new CacheTimeoutError(String(coordinator), timeoutMs);
       if (e instanceof RecipientTerminatedError || e instanceof SystemTerminatedError)
-        throw new CacheStoppedError(String(this.coordinator));
+        throw new CacheStoppedError(String(coordinator));
       throw e;
     }
     if (!reply.ok) throw errorFromCode(reply.code ?? 'CACHE_ERR_UNKNOWN', reply.reason ?? '', consistency);
     return reply;
   }
+}
+
+/**
+ * The value in its JSON form: a copy the caller can no longer change, and what any node would store. A value
+ * without one goes as it is, for the coordinator to refuse with the reason.
+ */
+function jsonCopy(value: unknown): unknown {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return value;
+  }
+  return json === undefined ? value : (JSON.parse(json) as unknown);
 }
 
 /** Checks a key as every node does: a non-empty string of at most `maxLength` characters. */
@@ -138,23 +175,53 @@ export function checkKey(key: unknown, maxLength: number): asserts key is string
 }
 
 /**
- * A client for a process that is not a replica: it sends every request to the cache actor of the node at
- * `coordinator` (a node address, `troupe://<system>@<host:port>`), which must run `startCache`. Registers the
- * cache's messages on `node`. `settings` are the limits checked before sending (the coordinator checks again).
+ * A client for a process that is not a replica: it sends every request to the cache actor of a node that must
+ * run `startCache`, given by its address (`troupe://<system>@<host:port>`). Given the addresses of several (or
+ * all) of the cache's nodes, it sends each request to the first of them on the key's hash ring (the ring the
+ * nodes build, over those addresses): with all the members given, a replica of the key, whose own copy then
+ * counts towards the quorum without a message, and the work of coordinating spreads over the nodes. Any node
+ * coordinates any key correctly; the choice only saves work. Registers the cache's messages on `node`.
+ * `settings` are the limits checked before sending (the coordinator checks again), and `vnodes`, which must be
+ * the nodes' own for the ring to match theirs.
  *
  * @example
  * ```ts
  * const node = await createNode({ name: 'cache', transport: new WebSocketTransport({ secret }) });
- * const client = createCacheClient(node, 'troupe://cache@127.0.0.1:4711');
+ * const client = createCacheClient(node, ['troupe://cache@127.0.0.1:4711', 'troupe://cache@127.0.0.1:4712']);
  * await client.put('k', [1, 2, 3]);
  * ```
  */
 export function createCacheClient(
   node: RemoteNode,
-  coordinator: string,
+  coordinators: string | readonly string[],
   settings: Partial<CacheSettings> = {},
 ): CacheClient {
   registerCacheProtocol(node.serialization);
-  const ref = node.refFor<ClientRequest>(`${coordinator}/user/${CACHE_ACTOR_NAME}`);
-  return new ActorCacheClient(ref, CacheSettings.defaults(settings));
+  const resolved = CacheSettings.defaults(settings);
+  const addresses = typeof coordinators === 'string' ? [coordinators] : [...coordinators];
+  if (addresses.length === 0)
+    throw new InvalidCacheSettingsError('createCacheClient needs a coordinator address');
+  const refs = new Map(
+    addresses.map((a) => [a, node.refFor<ClientRequest>(`${a}/user/${CACHE_ACTOR_NAME}`)] as const),
+  );
+  const ring = new HashRing(addresses, resolved.vnodes);
+  const only = addresses.length === 1 ? refs.get(addresses[0])! : undefined;
+  const router = new ReplyRouter(
+    node.system,
+    (timeoutMs) => new CacheTimeoutError(addresses.join(', '), timeoutMs - REPLY_GRACE_MS),
+    () => new CacheStoppedError(node.address),
+  );
+  // Each key's coordinator, looked up on the ring once (a bounded number of keys).
+  const chosen = new Map<string, ActorRef<ClientRequest>>();
+  const coordinatorOf = (key: string): ActorRef<ClientRequest> => {
+    if (only) return only;
+    let ref = chosen.get(key);
+    if (!ref) {
+      ref = refs.get(ring.preferenceList(key, 1)[0])!;
+      if (chosen.size >= 65_536) chosen.clear();
+      chosen.set(key, ref);
+    }
+    return ref;
+  };
+  return new ActorCacheClient(coordinatorOf, resolved, router);
 }

@@ -35,8 +35,6 @@ export interface CacheSettings {
   readonly syncRetryMs: number;
   /** Keys examined per step when members change (between steps, requests are served). Default 500. */
   readonly rebalanceBatch: number;
-  /** How many times a write is retried with a higher timestamp after a replica held a newer one. Default 8. */
-  readonly writeRetries: number;
   /** Depth of the Merkle tree (2^depth buckets). Default 10. */
   readonly merkleDepth: number;
 }
@@ -67,13 +65,12 @@ export const CacheSettings = {
       sweepIntervalMs: 1000,
       syncRetryMs: 500,
       rebalanceBatch: 500,
-      writeRetries: 8,
       merkleDepth: 10,
       ...overrides,
     };
     for (const [name, value] of Object.entries(s)) {
       if (name === 'defaultConsistency') continue;
-      if (!Number.isSafeInteger(value) || (value as number) < (name === 'writeRetries' ? 0 : 1))
+      if (!Number.isSafeInteger(value) || (value as number) < 1)
         throw new InvalidCacheSettingsError(`${name} must be a positive integer, got ${String(value)}`);
     }
     if (!CONSISTENCIES.includes(s.defaultConsistency))

@@ -29,8 +29,11 @@ export interface CacheStats {
   readonly readRepairs: number;
   /** Reads that had to write their value back to a quorum before answering. */
   readonly writeBacks: number;
-  /** Writes retried with a higher timestamp because a replica held a newer version. */
-  readonly writeRetries: number;
+  /**
+   * Writes whose first phase found a version stamped ahead of this node's clock (a node whose clock runs ahead
+   * wrote the key): the write went out above it, where plain last-writer-wins on this clock would have lost it.
+   */
+  readonly clockCatchUps: number;
   readonly hintsDelivered: number;
   /** Entries received from peers by anti-entropy that changed this node's store. */
   readonly antiEntropyRepairs: number;
@@ -48,7 +51,7 @@ export class StatsCounters {
   failures = 0;
   readRepairs = 0;
   writeBacks = 0;
-  writeRetries = 0;
+  clockCatchUps = 0;
   hintsDelivered = 0;
   antiEntropyRepairs = 0;
   keysMoved = 0;

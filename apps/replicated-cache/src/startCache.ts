@@ -80,7 +80,7 @@ export function startCache(node: RemoteNode, options: CacheOptions = {}): CacheN
       if (e.type !== 'reachable' && e.type !== 'unreachable' && e.type !== 'leader-changed') publish();
     });
   }
-  const client = new ActorCacheClient(ref, settings);
+  const client = new ActorCacheClient(() => ref, settings);
   let stopping: Promise<void> | undefined;
   return {
     client,

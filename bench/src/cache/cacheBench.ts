@@ -1,9 +1,12 @@
 /**
  * Replicated-cache figures, on real processes: 3 cache node processes (`cacheNode.ts` of apps/replicated-cache,
  * a cluster over WebSocket on 127.0.0.1, replication factor 3), driven from this process through the typed
- * client (`createCacheClient`, which talks to node-1's cache actor over WebSocket) with 100 requests in flight.
+ * client (`createCacheClient`, which talks to node-1's cache actor over WebSocket; with `--coordinators all`,
+ * given the three addresses, it sends each request to the key's first replica on the ring instead) with 100
+ * requests in flight.
  *
- * - quorum writes: `put` at consistency quorum (2 of 3 replicas acknowledge; the coordinator is one of them);
+ * - quorum writes: `put` at consistency quorum (ABD: the versions of 2 of 3 replicas, then the write, which 2 of
+ *   3 acknowledge; the coordinator is one of them);
  * - quorum reads: `get` at consistency quorum of keys written before;
  * - the baseline, measured in the same run: the raw `ws` request/response server of the remote benchmark
  *   (bench/src/remote: `ws-req`, cbor-x, one request per frame), 100 in flight from the same driver.
@@ -13,8 +16,15 @@
  * "ratio", ...}`, baseline = the raw figure) and the table between the `results:cache` markers of bench/README.md.
  *
  *   node --import tsx bench/src/cache/cacheBench.ts [--samples 5] [--requests 4000] [--no-write]
+ *     [--cases quorum-write,quorum-read] [--cpu-prof DIR] [--coordinators all|one]
+ *
+ * `--cases` measures only those cases (the ratios need `raw-ws-req-100` among them; without it, only the rates,
+ * latencies and CPU are printed). Every run prints the CPU time (from /proc) each process spent per request of
+ * each cache case. `--cpu-prof DIR` profiles every node process into `DIR/node-<i>` and writes nothing; profile
+ * this process too by running it under `node --cpu-prof --cpu-prof-dir=DIR/client`. `profileWindows.ts DIR`
+ * then gives each process's CPU per request and its top functions, within the measured samples only.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -50,6 +60,21 @@ interface Sample {
   rtts: Float64Array;
 }
 
+/** CPU time (user + system) a process has used so far, in µs, from /proc (Linux); undefined elsewhere. */
+function cpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+/** Linux's USER_HZ, which /proc/<pid>/stat counts in. */
+const CLOCK_TICKS = 100;
+
 async function measure(client: RemoteClient, n: number): Promise<Sample> {
   const rtts = new Float64Array(n);
   const t0 = performance.now();
@@ -75,8 +100,19 @@ async function main(): Promise<void> {
       samples: { type: 'string', default: '5' },
       requests: { type: 'string', default: '4000' },
       'no-write': { type: 'boolean', default: false },
+      cases: { type: 'string' },
+      // 'all': the client is given every node and sends each request to the key's first replica, spreading the
+      // coordinating; 'one' (default): every request to node-1. On two cores 'one' costs half the CPU per
+      // request: one coordinator gathers a turn's requests into one message per peer, three split them.
+      coordinators: { type: 'string', default: 'one' },
+      'cpu-prof': { type: 'string' },
     },
   });
+  const only = values.cases?.split(',') ?? CASES;
+  for (const c of only) if (!CASES.includes(c as CaseName)) throw new Error(`unknown case ${c}`);
+  const measured = CASES.filter((c) => only.includes(c));
+  const profileDir = values['cpu-prof'];
+  const write = !values['no-write'] && profileDir === undefined && measured.length === CASES.length;
   const samples = Number(values.samples);
   const requests = Number(values.requests);
   const machine = describeMachine();
@@ -85,7 +121,15 @@ async function main(): Promise<void> {
 
   const ports = await freePorts(3);
   const seeds = ports.slice(0, 2).map((p) => `troupe://cache@127.0.0.1:${p}`);
-  const nodes = ports.map((port) => new CacheNodeProcess({ port, seeds, secret: SECRET }));
+  const nodes = ports.map(
+    (port, i) =>
+      new CacheNodeProcess({
+        port,
+        seeds,
+        secret: SECRET,
+        cpuProfDir: profileDir === undefined ? undefined : join(resolve(profileDir), `node-${i + 1}`),
+      }),
+  );
   const raw = await ServerProcess.start('ws-req', 'cache-baseline');
   const echo = await ServerProcess.start('troupe', 'cache-troupe-ask');
   const clientNode = await createNode({
@@ -108,7 +152,11 @@ async function main(): Promise<void> {
       if (Date.now() > deadline) throw new Error('the three nodes never saw each other');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const cache = createCacheClient(clientNode, nodes[0].address, { requestTimeoutMs: 5000 });
+    const cache = createCacheClient(
+      clientNode,
+      values.coordinators === 'one' ? nodes[0].address : nodes.map((p) => p.address),
+      { requestTimeoutMs: 5000 },
+    );
     const cases: Record<CaseName, RemoteClient> = {
       'raw-ws-req-100': await rawRequestClient(raw.address, IN_FLIGHT),
       'troupe-ask-100': await troupeAskClient(echo.address, IN_FLIGHT),
@@ -116,19 +164,45 @@ async function main(): Promise<void> {
       'quorum-read': cacheClientCase(cache, 'read'),
     };
     // Warm-up: every key written (so reads find them), JIT warm on all paths.
-    await cases['quorum-write'].run(Math.max(KEYS, requests / 2));
+    const warmWrites = Math.max(KEYS, requests / 2);
+    await cases['quorum-write'].run(warmWrites);
     await cases['quorum-read'].run(requests / 2);
-    await cases['raw-ws-req-100'].run(requests);
-    await cases['troupe-ask-100'].run(requests);
+    if (measured.includes('raw-ws-req-100')) await cases['raw-ws-req-100'].run(requests);
+    if (measured.includes('troupe-ask-100')) await cases['troupe-ask-100'].run(requests);
     const got: Record<CaseName, Sample[]> = {
       'raw-ws-req-100': [],
       'troupe-ask-100': [],
       'quorum-write': [],
       'quorum-read': [],
     };
+    // In a profiling run: when each sample ran, on the monotonic clock the profiles' timestamps use.
+    const windows: { name: CaseName; fromUs: number; toUs: number; requests: number }[] = [];
+    // CPU time each process spent on each case (this one, the three nodes): what a request costs in all, which
+    // the shared machine's load changes far less than it changes throughput.
+    const processes: [string, () => number | undefined][] = [
+      [
+        'client',
+        () => {
+          const u = process.cpuUsage();
+          return u.user + u.system;
+        },
+      ],
+      ...nodes.map((p, i): [string, () => number | undefined] => [`node-${i + 1}`, () => cpuUs(p.pid)]),
+    ];
+    const cpu = new Map<CaseName, Map<string, number>>(measured.map((c) => [c, new Map()]));
     for (let s = 0; s < samples; s++) {
-      for (const name of CASES) {
+      for (const name of measured) {
+        const fromUs = Number(process.hrtime.bigint() / 1000n);
+        const before = processes.map(([, f]) => f());
         const sample = await measure(cases[name], requests);
+        windows.push({ name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n), requests });
+        processes.forEach(([label, f], i) => {
+          const a = before[i];
+          const b = f();
+          if (a === undefined || b === undefined) return;
+          const per = cpu.get(name)!;
+          per.set(label, (per.get(label) ?? 0) + (b - a) / (samples * requests));
+        });
         got[name].push(sample);
         console.log(
           `sample ${s + 1} ${name.padEnd(16)} ${Math.round(sample.rate).toLocaleString('en-US')} req/s`,
@@ -149,7 +223,39 @@ async function main(): Promise<void> {
         n: all.length,
       };
     };
+    // The raw and ask cases' servers are other processes: their rows leave them out.
+    for (const name of measured) {
+      if (name === 'raw-ws-req-100' || name === 'troupe-ask-100') continue;
+      const per = cpu.get(name)!;
+      const total = [...per.values()].reduce((a, b) => a + b, 0);
+      console.log(
+        `${name}: ${total.toFixed(0)} µs CPU per request in all (` +
+          [...per].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') +
+          ')',
+      );
+    }
+    if (profileDir !== undefined) {
+      mkdirSync(profileDir, { recursive: true });
+      writeFileSync(join(profileDir, 'windows.json'), JSON.stringify(windows));
+      console.log(
+        `profiles in ${profileDir}/node-1..3, samples' times in ${profileDir}/windows.json;` +
+          ` CPU per request: node --import tsx bench/src/cache/profileWindows.ts ${profileDir}`,
+      );
+    }
+    if (!measured.includes('raw-ws-req-100')) {
+      for (const name of measured) {
+        const s = summary(name);
+        console.log(
+          `${name}: ${Math.round(s.rate).toLocaleString('en-US')} req/s, p50 ${s.p50.toFixed(0)} µs, p99 ${s.p99.toFixed(0)} µs`,
+        );
+      }
+      return;
+    }
     const base = summary('raw-ws-req-100');
+    const cpuRow = (name: CaseName): Record<string, number> | undefined =>
+      name === 'quorum-write' || name === 'quorum-read'
+        ? Object.fromEntries([...cpu.get(name)!].map(([k, v]) => [k, Math.round(v)]))
+        : undefined;
     const rows: object[] = [];
     const table: string[] = [
       '| bench | metric | value | unit | baseline | ratio | spread | n | target | pass |',
@@ -159,7 +265,7 @@ async function main(): Promise<void> {
       unit === 'µs'
         ? v.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })
         : Math.round(v).toLocaleString('en-US');
-    for (const name of CASES) {
+    for (const name of measured) {
       const s = summary(name);
       const bench = `cache/${name}`;
       for (const [metric, value, b, unit] of [
@@ -189,6 +295,7 @@ async function main(): Promise<void> {
               ? 'ws-loopback, client and server processes (the remote bench server)'
               : 'ws-loopback, one process per node, typed client in a fourth',
           ...(target ? { target: target.text, pass: target.pass } : {}),
+          ...(metric === 'throughput' && cpuRow(name) ? { cpuUsPerRequest: cpuRow(name) } : {}),
         });
         table.push(
           `| ${bench} | ${metric} | ${fmt(value, unit)} | ${unit} | ${fmt(b, unit)} | ${ratio.toFixed(2)} | ${
@@ -200,7 +307,7 @@ async function main(): Promise<void> {
     const seconds = Math.round((Date.now() - began) / 1000);
     const text = table.join('\n');
     console.log(`\n${text}\n`);
-    if (!values['no-write']) {
+    if (write) {
       writeFileSync(RESULTS, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
       const stamp = new Date().toISOString().slice(0, 10);
       const body = `Measured ${stamp} on ${machine}; the section took ${seconds} s.\n\n${text}`;

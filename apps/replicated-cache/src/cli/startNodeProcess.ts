@@ -22,13 +22,15 @@ export interface CacheNodeProcessOptions {
   readonly members?: readonly string[];
   readonly settings?: Record<string, unknown>;
   readonly secret?: string;
+  /** Profile the process (`--cpu-prof`) into this directory; the profile is written when it stops. */
+  readonly cpuProfDir?: string;
 }
 
 /** A cache node in a child process (cacheNode.ts run from the sources by tsx), and every line it printed. */
 export class CacheNodeProcess extends NodeProcess<CacheNodeLine> {
   constructor(readonly options: CacheNodeProcessOptions) {
-    // CACHE_CPU_PROF=<dir> profiles every node process (the benchmark's profiling switch).
-    const prof = process.env.CACHE_CPU_PROF;
+    // CACHE_CPU_PROF=<dir> profiles every node process that was not given a directory of its own.
+    const prof = options.cpuProfDir ?? process.env.CACHE_CPU_PROF;
     const args = ['--port', String(options.port), '--http-port', String(options.httpPort ?? 0)];
     if (options.seeds) args.push('--seeds', options.seeds.join(','));
     if (options.members) args.push('--members', options.members.join(','));
@@ -61,6 +63,7 @@ export class CacheNodeProcess extends NodeProcess<CacheNodeLine> {
   /** Kills it (if still running) and waits for it to be gone. */
   override stop(): Promise<void> {
     // A profile is written only on a normal exit: ask with SIGINT first.
-    return process.env.CACHE_CPU_PROF ? super.stop('SIGINT', 5000) : super.stop('SIGKILL');
+    const profiled = this.options.cpuProfDir ?? process.env.CACHE_CPU_PROF;
+    return profiled ? super.stop('SIGINT', 5000) : super.stop('SIGKILL');
   }
 }

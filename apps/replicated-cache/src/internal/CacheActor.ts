@@ -6,29 +6,34 @@ import { type Entry, EntryStore, isLive } from '../EntryStore';
 import { HashRing } from '../HashRing';
 import { compareTimestamps, HybridLogicalClock, type Timestamp } from '../HybridLogicalClock';
 import { MerkleTree } from '../MerkleTree';
-import type {
-  AntiEntropyEntries,
-  AntiEntropyTree,
-  CacheReply,
-  ClientRequest,
-  DeleteRequest,
-  GetRequest,
-  PeerMessage,
-  PutRequest,
-  ReadItem,
-  ReadReply,
-  ReplicaBatch,
-  ReplicaReplies,
-  SyncChunk,
-  SyncRequest,
-  WriteItem,
-  WriteReply,
+import {
+  type AntiEntropyEntries,
+  type AntiEntropyTree,
+  type ClientRequest,
+  type DeleteRequest,
+  ENTRY_STRIDE,
+  type GetRequest,
+  type PeerMessage,
+  type PutRequest,
+  READ_ENTRY,
+  READ_NONE,
+  READ_SAME,
+  READ_STRIDE,
+  type ReplicaBatch,
+  type ReplicaReplies,
+  REPLY_READ_STRIDE,
+  REPLY_VERSION_STRIDE,
+  REPLY_WRITE_STRIDE,
+  type SyncChunk,
+  type SyncRequest,
+  VERSION_STRIDE,
+  WRITE_STRIDE,
 } from './protocol';
 
 /** Messages only this node sends its cache actor: membership changes and timer ticks. */
 export type LocalMessage =
   | { readonly type: 'cache/members'; readonly members: readonly string[] }
-  | { readonly type: 'cache/deadline'; readonly op: object }
+  | { readonly type: 'cache/deadline' }
   | { readonly type: 'cache/tick-hints' }
   | { readonly type: 'cache/tick-ae' }
   | { readonly type: 'cache/tick-sweep' }
@@ -45,10 +50,22 @@ export const CACHE_ACTOR_NAME = 'replicated-cache';
 const SYNC_CHUNK = 256;
 /** Hints sent per peer per tick. */
 const HINTS_PER_TICK = 256;
+/** Preference lists kept per ring. */
+const PREFERENCES_KEPT = 65_536;
+
+/** Items for one peer, laid out as in {@link ReplicaBatch}. */
+interface Outbox {
+  reads: unknown[];
+  versions: unknown[];
+  writes: unknown[];
+}
 
 interface ReadOp {
   readonly kind: 'read';
   readonly request: GetRequest;
+  deadline: number;
+  /** The entry this node held when the read began, offered to the other replicas as a digest. */
+  digest: Entry | undefined;
   readonly replicas: readonly string[];
   readonly needed: number;
   readonly responses: Map<string, Entry | null>;
@@ -65,12 +82,19 @@ interface ReadOp {
 interface WriteOp {
   readonly kind: 'write';
   readonly request: PutRequest | DeleteRequest;
+  deadline: number;
   readonly replicas: readonly string[];
   readonly needed: number;
-  entry: Entry;
+  /** First the versions a quorum holds are learned ('query'), then the write goes out above them ('write'). */
+  phase: 'query' | 'write';
+  /** Query phase: the replicas (ready ones) that answered with their version. */
+  readonly versions: Set<string>;
+  /** A version learned was stamped ahead of this node's clock. */
+  behind: boolean;
+  /** Set when the write phase begins. */
+  entry: Entry | undefined;
   readonly acked: Set<string>;
   readonly failures: Map<string, string>;
-  attempts: number;
   done: boolean;
   readonly ids: number[];
   value: unknown;
@@ -124,9 +148,15 @@ class CacheReplica {
   private readonly counters: StatsCounters;
   private ring = new HashRing([], 1);
   private readonly ops = new Map<number, Op>();
+  /** Operations not yet forgotten, by timeout, in the order they began (so by deadline). */
+  private readonly deadlines = new Map<number, Set<Op>>();
+  /** When the deadline timer fires (Infinity: not armed). */
+  private deadlineAt = Infinity;
+  /** Preference lists of keys on the current ring (cleared when it changes). */
+  private preferences = new Map<string, readonly string[]>();
   private nextId = 1;
   private readonly refs = new Map<string, ActorRef<PeerMessage>>();
-  private readonly outboxes = new Map<string, { reads: ReadItem[]; writes: WriteItem[] }>();
+  private readonly outboxes = new Map<string, Outbox>();
   private flushPending = false;
   /** Per peer: key → entry that peer has not acknowledged. */
   private readonly hints = new Map<string, Map<string, Entry>>();
@@ -183,7 +213,7 @@ class CacheReplica {
       case 'cache/members':
         return this.setMembers(msg.members);
       case 'cache/deadline':
-        return this.onDeadline(msg.op as Op);
+        return this.onDeadlines();
       case 'cache/tick-hints':
         return this.deliverHints();
       case 'cache/tick-ae':
@@ -206,6 +236,7 @@ class CacheReplica {
     const previous = this.ring;
     this.ring = next;
     this.shared.ring = next;
+    this.preferences = new Map();
     const wasInRing = this.inRing;
     this.inRing = next.members.includes(this.self);
     if (this.inRing && !wasInRing) {
@@ -235,7 +266,7 @@ class CacheReplica {
     for (const key of batch) {
       const entry = this.store.peek(key);
       if (!entry) continue;
-      const now = this.ring.preferenceList(key, n);
+      const now = this.replicasOf(key);
       const before = from.preferenceList(key, n);
       const mine = now.includes(this.self);
       for (const owner of now) {
@@ -249,6 +280,18 @@ class CacheReplica {
     }
     if (this.rebalanceQueue.length > 0) this.ctx.self.tell({ type: 'cache/tick-rebalance' });
     else this.rebalanceFrom = undefined;
+  }
+
+  /** A key's replicas on the current ring, primary first; looked up once per ring. */
+  private replicasOf(key: string): readonly string[] {
+    let list = this.preferences.get(key);
+    if (!list) {
+      list = this.ring.preferenceList(key, this.settings.replicationFactor);
+      // Bounded: a cache of many keys looks them up again rather than keeping a list per key it ever saw.
+      if (this.preferences.size >= PREFERENCES_KEPT) this.preferences.clear();
+      this.preferences.set(key, list);
+    }
+    return list;
   }
 
   private refOf(member: string): ActorRef<PeerMessage> {
@@ -312,10 +355,9 @@ class CacheReplica {
   }
 
   private onSyncRequest(msg: SyncRequest): void {
-    const n = this.settings.replicationFactor;
     const entries: [string, Entry][] = [];
     for (const [key, entry] of this.store.entries())
-      if (this.ring.preferenceList(key, n).includes(msg.from)) entries.push([key, entry]);
+      if (this.replicasOf(key).includes(msg.from)) entries.push([key, entry]);
     const count = Math.max(1, Math.ceil(entries.length / SYNC_CHUNK));
     for (let i = 0; i < count; i++) {
       msg.replyTo.tell({
@@ -358,9 +400,9 @@ class CacheReplica {
    * `cache/flush` sent to itself comes after them), then go as one message: with many requests in flight, one
    * message per peer carries many of them, each way.
    */
-  private outboxOf(peer: string): { reads: ReadItem[]; writes: WriteItem[] } {
+  private outboxOf(peer: string): Outbox {
     let box = this.outboxes.get(peer);
-    if (!box) this.outboxes.set(peer, (box = { reads: [], writes: [] }));
+    if (!box) this.outboxes.set(peer, (box = { reads: [], versions: [], writes: [] }));
     if (!this.flushPending) {
       this.flushPending = true;
       this.ctx.self.tell({ type: 'cache/flush' });
@@ -371,76 +413,152 @@ class CacheReplica {
   private flush(): void {
     this.flushPending = false;
     for (const [peer, box] of this.outboxes) {
-      if (box.reads.length === 0 && box.writes.length === 0) continue;
+      if (box.reads.length === 0 && box.versions.length === 0 && box.writes.length === 0) continue;
       this.refOf(peer).tell({
         type: 'cache/batch',
         from: this.self,
         reads: box.reads,
+        versions: box.versions,
         writes: box.writes,
         replyTo: this.selfRef,
       });
-      this.outboxes.set(peer, { reads: [], writes: [] });
+      this.outboxes.set(peer, { reads: [], versions: [], writes: [] });
     }
   }
 
   private onBatch(msg: ReplicaBatch): void {
-    const reads: ReplicaReplies['reads'][number][] = [];
-    const writes: ReplicaReplies['writes'][number][] = [];
-    for (const r of msg.reads) reads.push({ id: r.id, entry: this.readLocal(r.id, r.key).entry });
-    for (const w of msg.writes) {
-      const reply = this.writeLocal(w.id, w.key, w.entry, w.strict);
-      writes.push({ id: w.id, key: w.key, accepted: reply.accepted, held: reply.held });
+    const ready = this.ready;
+    const reads: number[] = [];
+    const entries: unknown[] = [];
+    const writes: unknown[] = [];
+    const r = msg.reads;
+    for (let i = 0; i < r.length; i += READ_STRIDE) {
+      const id = r[i] as number;
+      const entry = ready ? this.store.get(r[i + 1] as string) : undefined;
+      if (!entry) {
+        reads.push(id, READ_NONE);
+      } else if (entry.ts[2] === r[i + 4] && entry.ts[0] === r[i + 2] && entry.ts[1] === r[i + 3]) {
+        // The coordinator holds this very version (timestamps name one write): no need to send it back.
+        reads.push(id, READ_SAME);
+      } else {
+        reads.push(id, READ_ENTRY);
+        const { ts } = entry;
+        entries.push(ts[0], ts[1], ts[2], entry.deleted ? 1 : 0, entry.expiresAt, entry.size, entry.value);
+      }
     }
-    msg.replyTo.tell({ type: 'cache/replies', from: this.self, ready: this.ready, reads, writes });
+    const versions: unknown[] = [];
+    const v = msg.versions;
+    for (let i = 0; i < v.length; i += VERSION_STRIDE) {
+      // Written even while recovering (the answer says so): the clock must still move past what is held. Only a
+      // version above the one the coordinator offered is news to it.
+      const held = this.store.versionOf(v[i + 1] as string);
+      const node = v[i + 4] as string;
+      if (
+        held &&
+        (node === '' || compareTimestamps(held, [v[i + 2] as number, v[i + 3] as number, node]) > 0)
+      )
+        versions.push(v[i], held[0], held[1], held[2]);
+      else versions.push(v[i], 0, 0, '');
+    }
+    const w = msg.writes;
+    for (let i = 0; i < w.length; i += WRITE_STRIDE) {
+      const id = w[i] as number;
+      const key = w[i + 1] as string;
+      const deleted = w[i + 2] === 1;
+      const entry: Entry = {
+        ts: [w[i + 3] as number, w[i + 4] as number, w[i + 5] as string],
+        value: deleted ? null : w[i + 8],
+        deleted,
+        expiresAt: w[i + 6] as number,
+        size: w[i + 7] as number,
+      };
+      this.applyWrite(key, entry);
+      // Held now: this write, or a newer version (a write leaves a version behind, or the floor is above it).
+      const held = this.store.versionOf(key) ?? entry.ts;
+      if (id !== 0 && compareTimestamps(held, entry.ts) === 0) writes.push(id, 0, 0, '', '');
+      else writes.push(id, held[0], held[1], held[2], id === 0 ? key : '');
+    }
+    msg.replyTo.tell({ type: 'cache/replies', from: this.self, ready, reads, entries, versions, writes });
   }
 
   private onReplies(msg: ReplicaReplies): void {
     const { from, ready } = msg;
-    for (const r of msg.reads) this.onReadReply({ id: r.id, from, ready, entry: r.entry });
-    for (const w of msg.writes)
-      this.onWriteReply({ id: w.id, from, key: w.key, ready, accepted: w.accepted, held: w.held });
+    const r = msg.reads;
+    const e = msg.entries;
+    let j = 0;
+    for (let i = 0; i < r.length; i += REPLY_READ_STRIDE) {
+      const id = r[i];
+      const answer = r[i + 1];
+      let entry: Entry | null = null;
+      if (answer === READ_ENTRY) {
+        entry = {
+          ts: [e[j] as number, e[j + 1] as number, e[j + 2] as string],
+          deleted: e[j + 3] === 1,
+          value: e[j + 3] === 1 ? null : e[j + 6],
+          expiresAt: e[j + 4] as number,
+          size: e[j + 5] as number,
+        };
+        j += ENTRY_STRIDE;
+      } else if (answer === READ_SAME) {
+        const op = this.ops.get(id);
+        // "Same" can only answer a read that offered a version.
+        if (!op || op.kind !== 'read' || !op.digest) continue;
+        entry = op.digest;
+      }
+      this.onReadReply(id, from, ready, entry);
+    }
+    const v = msg.versions;
+    for (let i = 0; i < v.length; i += REPLY_VERSION_STRIDE) {
+      const node = v[i + 3] as string;
+      this.onVersion(
+        v[i] as number,
+        from,
+        ready,
+        node === '' ? undefined : [v[i + 1] as number, v[i + 2] as number, node],
+      );
+    }
+    const w = msg.writes;
+    for (let i = 0; i < w.length; i += REPLY_WRITE_STRIDE) {
+      const id = w[i] as number;
+      const node = w[i + 3] as string;
+      const explicit: Timestamp | null = node === '' ? null : [w[i + 1] as number, w[i + 2] as number, node];
+      if (id === 0) {
+        this.onWriteReply(0, from, w[i + 4] as string, ready, explicit);
+        continue;
+      }
+      const op = this.ops.get(id);
+      if (!op) {
+        if (explicit) this.hlc.observe(explicit);
+        continue;
+      }
+      const sent = op.kind === 'write' ? op.entry : op.best;
+      const held = explicit ?? (sent ? sent.ts : null);
+      this.onWriteReply(id, from, op.request.key, ready, held);
+    }
   }
 
   // ---------------------------------------------------------------- replica side
 
-  private readLocal(id: number, key: string): ReadReply {
-    if (!this.ready) return { id, from: this.self, ready: false, entry: null };
-    return { id, from: this.self, ready: true, entry: this.store.get(key) ?? null };
-  }
-
-  private writeLocal(id: number, key: string, entry: Entry, strict: boolean): WriteReply {
+  /** Merges a write into this replica's store, last writer wins; the clock moves past it. */
+  private applyWrite(key: string, entry: Entry): void {
     this.hlc.observe(entry.ts);
-    let accepted: boolean;
-    if (strict) {
-      const held = this.store.versionOf(key);
-      // At least what is held: the same version again (a duplicate, a retry) is accepted too.
-      accepted = held === undefined || compareTimestamps(entry.ts, held) >= 0;
-      if (accepted) this.store.apply(key, entry, this.now);
-    } else {
-      accepted = this.store.apply(key, entry, this.now) !== 'stale';
-    }
-    return {
-      id,
-      from: this.self,
-      key,
-      ready: this.ready,
-      accepted,
-      held: this.store.versionOf(key) ?? null,
-    };
+    this.store.apply(key, entry, this.now);
   }
 
   // ---------------------------------------------------------------- coordinator: reads
 
   private startRead(request: GetRequest): void {
     this.counters.gets++;
-    const replicas = this.ring.preferenceList(request.key, this.settings.replicationFactor);
+    const replicas = this.replicasOf(request.key);
     const op: ReadOp = {
       kind: 'read',
       request,
+      deadline: 0,
       replicas,
       needed: replicasNeeded(request.consistency, replicas.length),
       responses: new Map(),
       failures: new Map(),
+      digest: undefined,
       best: undefined,
       holders: undefined,
       writeBackId: 0,
@@ -451,21 +569,31 @@ class CacheReplica {
     if (invalid) return this.reject(op, invalid[0], invalid[1]);
     if (replicas.length === 0) return this.fail(op, 'no members on the ring');
     const id = this.register(op, request.timeoutMs);
+    const { key } = request;
+    if (replicas.includes(this.self)) {
+      // This node's own answer first: the version it holds goes to the others as a digest.
+      const local = this.ready ? (this.store.get(key) ?? null) : null;
+      if (local) op.digest = local;
+      this.onReadReply(id, this.self, this.ready, local);
+    }
+    const digest = op.digest?.ts;
     for (const r of replicas) {
-      if (r === this.self) this.onReadReply(this.readLocal(id, request.key));
-      else this.outboxOf(r).reads.push({ id, key: request.key });
+      if (r === this.self) continue;
+      const box = this.outboxOf(r);
+      if (digest) box.reads.push(id, key, digest[0], digest[1], digest[2]);
+      else box.reads.push(id, key, 0, 0, '');
     }
   }
 
-  private onReadReply(msg: ReadReply): void {
-    const op = this.ops.get(msg.id);
-    if (msg.entry) this.hlc.observe(msg.entry.ts);
-    if (!op || op.kind !== 'read' || op.responses.has(msg.from) || !op.replicas.includes(msg.from)) return;
-    if (!msg.ready) {
-      op.failures.set(msg.from, 'recovering');
+  private onReadReply(id: number, from: string, ready: boolean, entry: Entry | null): void {
+    const op = this.ops.get(id);
+    if (entry) this.hlc.observe(entry.ts);
+    if (!op || op.kind !== 'read' || op.responses.has(from) || !op.replicas.includes(from)) return;
+    if (!ready) {
+      op.failures.set(from, 'recovering');
     } else {
-      op.responses.set(msg.from, msg.entry);
-      if (op.best !== undefined) this.repairIfStale(op, msg.from, msg.entry);
+      op.responses.set(from, entry);
+      if (op.best !== undefined) this.repairIfStale(op, from, entry);
     }
     if (op.done && op.responses.size + op.failures.size === op.replicas.length) return this.forget(op);
     if (op.done || op.best !== undefined) return;
@@ -495,8 +623,7 @@ class CacheReplica {
     for (const [from, e] of op.responses) this.repairIfStale(op, from, e);
     if (answerNow || best === null) return this.answerRead(op);
     for (const r of op.replicas)
-      if (!holders.has(r) && !op.responses.has(r))
-        this.sendWrite(r, op.writeBackId, op.request.key, best, false);
+      if (!holders.has(r) && !op.responses.has(r)) this.sendWrite(r, op.writeBackId, op.request.key, best);
   }
 
   /** A replica that answered with something older than the read's answer gets the answer. */
@@ -505,7 +632,7 @@ class CacheReplica {
     if (!best || (entry && compareTimestamps(entry.ts, best.ts) >= 0)) return;
     this.counters.readRepairs++;
     const id = op.holders ? op.writeBackId : 0;
-    this.sendWrite(from, id, op.request.key, best, false);
+    this.sendWrite(from, id, op.request.key, best);
   }
 
   private answerRead(op: ReadOp): void {
@@ -514,10 +641,10 @@ class CacheReplica {
     const best = op.best;
     if (best && isLive(best, this.now)) {
       this.counters.hits++;
-      this.reply(op.request.replyTo, { ok: true, found: true, value: best.value });
+      this.reply(op.request, { ok: true, found: true, value: best.value });
     } else {
       this.counters.misses++;
-      this.reply(op.request.replyTo, { ok: true, found: false, value: null });
+      this.reply(op.request, { ok: true, found: false, value: null });
     }
     if (op.responses.size + op.failures.size === op.replicas.length) this.forget(op);
   }
@@ -528,16 +655,19 @@ class CacheReplica {
     const isPut = request.type === 'cache/put';
     if (isPut) this.counters.puts++;
     else this.counters.deletes++;
-    const replicas = this.ring.preferenceList(request.key, this.settings.replicationFactor);
+    const replicas = this.replicasOf(request.key);
     const op: WriteOp = {
       kind: 'write',
       request,
+      deadline: 0,
       replicas,
       needed: replicasNeeded(request.consistency, replicas.length),
-      entry: undefined as unknown as Entry,
+      phase: 'query',
+      versions: new Set(),
+      behind: false,
+      entry: undefined,
       acked: new Set(),
       failures: new Map(),
-      attempts: 0,
       done: false,
       ids: [],
       value: null,
@@ -547,76 +677,110 @@ class CacheReplica {
     if (invalid) return this.reject(op, invalid[0], invalid[1]);
     if (replicas.length === 0) return this.fail(op, 'no members on the ring');
     const id = this.register(op, request.timeoutMs);
-    this.attemptWrite(op, id);
+    const { key } = request;
+    // ABD's first phase: learn the versions a quorum holds, so that the write goes out above every write that
+    // finished before it began (one of them is in any quorum), whatever the clocks of their coordinators say.
+    // Only the versions travel. A replica's own answer comes first; often it is all `one` needs.
+    // The version offered is this replica's own: the others answer only with one above it.
+    const local = replicas.includes(this.self) ? this.store.versionOf(key) : undefined;
+    if (replicas.includes(this.self)) this.onVersion(id, this.self, this.ready, local);
+    if (op.phase !== 'query' || op.done) return;
+    for (const r of replicas) {
+      if (r === this.self) continue;
+      const box = this.outboxOf(r);
+      if (local) box.versions.push(id, key, local[0], local[1], local[2]);
+      else box.versions.push(id, key, 0, 0, '');
+    }
   }
 
-  private attemptWrite(op: WriteOp, id: number): void {
+  private onVersion(id: number, from: string, ready: boolean, version: Timestamp | undefined): void {
+    if (version) this.hlc.observe(version);
+    const op = this.ops.get(id);
+    if (!op || op.kind !== 'write' || op.phase !== 'query' || op.done) return;
+    if (!op.replicas.includes(from) || op.versions.has(from) || op.failures.has(from)) return;
+    // A recovering replica may have lost versions: its answer does not count.
+    if (!ready) {
+      op.failures.set(from, 'recovering');
+    } else {
+      op.versions.add(from);
+      if (version && version[0] > this.now) op.behind = true;
+    }
+    if (op.versions.size >= op.needed) return this.startWritePhase(op, id);
+    if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+  }
+
+  /** ABD's second phase: a timestamp above every version learned (the clock has observed them), to every replica. */
+  private startWritePhase(op: WriteOp, id: number): void {
     const { request } = op;
     const ts = this.hlc.now();
-    op.attempts++;
-    op.acked.clear();
+    if (op.behind) this.counters.clockCatchUps++;
+    op.phase = 'write';
     op.failures.clear();
-    if (request.type === 'cache/put') {
-      op.entry = {
-        ts,
-        value: op.value,
-        deleted: false,
-        expiresAt: request.ttlMs > 0 ? ts[0] + request.ttlMs : 0,
-        size: op.size,
-      };
-    } else {
-      op.entry = { ts, value: null, deleted: true, expiresAt: 0, size: 0 };
-    }
-    for (const r of op.replicas) this.sendWrite(r, id, request.key, op.entry, true);
+    const entry: Entry =
+      request.type === 'cache/put'
+        ? {
+            ts,
+            value: op.value,
+            deleted: false,
+            expiresAt: request.ttlMs > 0 ? ts[0] + request.ttlMs : 0,
+            size: op.size,
+          }
+        : { ts, value: null, deleted: true, expiresAt: 0, size: 0 };
+    op.entry = entry;
+    for (const r of op.replicas) this.sendWrite(r, id, request.key, entry);
   }
 
-  private sendWrite(to: string, id: number, key: string, entry: Entry, strict: boolean): void {
-    if (to === this.self) this.onWriteReply(this.writeLocal(id, key, entry, strict));
-    else this.outboxOf(to).writes.push({ id, key, entry, strict });
-  }
-
-  private onWriteReply(msg: WriteReply): void {
-    if (msg.held) {
-      this.hlc.observe(msg.held);
-      this.clearHint(msg.from, msg.key, msg.held);
-    }
-    const op = this.ops.get(msg.id);
-    if (!op || !op.replicas.includes(msg.from)) return;
-    if (op.kind === 'write' && op.done) {
-      // Acknowledged already; a late replica's answer means it needs no hint.
-      if (msg.accepted || !msg.ready) op.acked.add(msg.from);
-      else op.failures.set(msg.from, 'newer');
-      if (op.acked.size + op.failures.size === op.replicas.length) this.forget(op);
+  private sendWrite(to: string, id: number, key: string, entry: Entry): void {
+    if (to === this.self) {
+      this.applyWrite(key, entry);
+      this.onWriteReply(id, to, key, this.ready, this.store.versionOf(key) ?? null);
       return;
     }
-    if (op.done) return;
+    const { ts } = entry;
+    const box = this.outboxOf(to);
+    box.writes.push(
+      id,
+      key,
+      entry.deleted ? 1 : 0,
+      ts[0],
+      ts[1],
+      ts[2],
+      entry.expiresAt,
+      entry.size,
+      entry.value,
+    );
+  }
+
+  /** A replica's answer to a write: `held` is the version it holds for the key now (the write's, or newer). */
+  private onWriteReply(id: number, from: string, key: string, ready: boolean, held: Timestamp | null): void {
+    if (held) {
+      this.hlc.observe(held);
+      this.clearHint(from, key, held);
+    }
+    const op = this.ops.get(id);
+    if (!op || !op.replicas.includes(from)) return;
     if (op.kind === 'read') {
+      if (op.done) return;
       // A write-back: the replica holds the answer, or something newer (which a later read would see).
-      if (!op.holders || !msg.ready || !msg.held) return;
-      if (compareTimestamps(msg.held, op.best!.ts) >= 0) op.holders.add(msg.from);
+      if (!op.holders || !ready || !held) return;
+      if (compareTimestamps(held, op.best!.ts) >= 0) op.holders.add(from);
       if (op.holders.size >= op.needed) this.answerRead(op);
       return;
     }
-    if (!msg.ready) {
-      op.failures.set(msg.from, 'recovering');
-    } else if (msg.accepted) {
-      op.acked.add(msg.from);
-    } else {
-      // The replica holds a newer version than this write: a write from a node whose clock runs ahead, or a
-      // purged one. Retry above it (the clock has observed it), so that this write, which started after that
-      // one was acknowledged or concurrently with it, is ordered after it.
-      this.ops.delete(msg.id);
-      if (op.attempts > this.settings.writeRetries)
-        return this.fail(op, `write lost to newer versions ${op.attempts} times`);
-      this.counters.writeRetries++;
-      const id = this.nextId++;
-      op.ids.push(id);
-      this.ops.set(id, op);
-      return this.attemptWrite(op, id);
+    if (op.phase !== 'write') return;
+    if (op.done) {
+      // Acknowledged already; a late replica's answer means it needs no hint (it stored the write even while
+      // recovering).
+      op.acked.add(from);
+      if (op.acked.size + op.failures.size === op.replicas.length) this.forget(op);
+      return;
     }
+    // Whatever it held, a ready replica now holds this write or a newer one: an acknowledgement.
+    if (!ready) op.failures.set(from, 'recovering');
+    else op.acked.add(from);
     if (op.acked.size >= op.needed) {
       op.done = true;
-      this.reply(op.request.replyTo, { ok: true, found: false, value: null });
+      this.reply(op.request, { ok: true, found: false, value: null });
       // Replicas yet to answer get a hint only if they have not by the deadline: most answer a moment later.
       if (op.acked.size + op.failures.size === op.replicas.length) this.forget(op);
       return;
@@ -630,19 +794,52 @@ class CacheReplica {
     const id = this.nextId++;
     op.ids.push(id);
     this.ops.set(id, op);
-    this.ctx.timers.startSingleTimer(op, { type: 'cache/deadline', op }, timeoutMs);
+    op.deadline = this.now + timeoutMs;
+    let queue = this.deadlines.get(timeoutMs);
+    if (!queue) this.deadlines.set(timeoutMs, (queue = new Set()));
+    queue.add(op);
+    if (op.deadline < this.deadlineAt) this.armDeadline(op.deadline);
     return id;
   }
 
   /** Done with an operation: late replies to it are ignored from now on. */
   private forget(op: Op): void {
     for (const id of op.ids) this.ops.delete(id);
-    this.ctx.timers.cancel(op);
+    this.deadlines.get(op.request.timeoutMs)?.delete(op);
+  }
+
+  /**
+   * One timer for all operations, at the earliest deadline, rather than one per operation: operations of one
+   * timeout are queued in the order they began, so their deadlines come in that order too.
+   */
+  private armDeadline(at: number): void {
+    this.deadlineAt = at;
+    // At least a millisecond: a timer due within a rounding error of now would find its deadline not quite
+    // reached, and re-arming for the difference can leave a (virtual) clock standing still.
+    this.ctx.timers.startSingleTimer('deadline', { type: 'cache/deadline' }, Math.max(1, at - this.now));
+  }
+
+  private onDeadlines(): void {
+    const now = this.now;
+    let next = Infinity;
+    for (const [timeoutMs, queue] of this.deadlines) {
+      for (const op of queue) {
+        if (op.deadline > now) {
+          next = Math.min(next, op.deadline);
+          break;
+        }
+        queue.delete(op);
+        this.onDeadline(op);
+      }
+      if (queue.size === 0) this.deadlines.delete(timeoutMs);
+    }
+    this.deadlineAt = Infinity;
+    if (next < Infinity) this.armDeadline(next);
   }
 
   private onDeadline(op: Op): void {
     for (const id of op.ids) this.ops.delete(id);
-    if (op.kind === 'write') {
+    if (op.kind === 'write' && op.entry) {
       // Acknowledged or not (then its outcome is unknown: it may have reached some replicas), the write goes to
       // the replicas that have not acknowledged it through hints.
       for (const r of op.replicas)
@@ -653,7 +850,12 @@ class CacheReplica {
   }
 
   private shortfall(op: Op): string {
-    const ok = op.kind === 'read' ? (op.holders ?? new Set(op.responses.keys())) : op.acked;
+    const ok =
+      op.kind === 'read'
+        ? (op.holders ?? new Set(op.responses.keys()))
+        : op.phase === 'query'
+          ? op.versions
+          : op.acked;
     const parts = op.replicas
       .filter((r) => !ok.has(r))
       .map((r) => `${r} ${op.failures.get(r) ?? 'no answer'}`);
@@ -668,7 +870,7 @@ class CacheReplica {
     if (op.done) return;
     op.done = true;
     this.counters.failures++;
-    this.reply(op.request.replyTo, { ok: false, found: false, value: null, code, reason });
+    this.reply(op.request, { ok: false, found: false, value: null, code, reason });
     this.forget(op);
   }
 
@@ -680,7 +882,7 @@ class CacheReplica {
     return undefined;
   }
 
-  /** Normalises the value to its JSON form (a copy the caller cannot change later) and measures it. */
+  /** Checks that the value has a JSON form within the size limit, and measures it. */
   private checkValue(op: WriteOp, value: unknown): [string, string] | undefined {
     let json: string | undefined;
     try {
@@ -692,17 +894,20 @@ class CacheReplica {
     const bytes = Buffer.byteLength(json);
     if (bytes > this.settings.maxValueBytes)
       return ['CACHE_ERR_VALUE_TOO_LARGE', `${bytes}/${this.settings.maxValueBytes}`];
-    op.value = JSON.parse(json);
+    // Kept as given: the client sends its JSON form (see ActorCacheClient.put), and what crossed the wire is this
+    // node's own copy anyway.
+    op.value = value;
     op.size = bytes;
     return undefined;
   }
 
   private reply(
-    to: ActorRef<CacheReply>,
+    request: ClientRequest,
     r: { ok: boolean; found: boolean; value: unknown; code?: string; reason?: string },
   ): void {
-    to.tell({
+    request.replyTo.tell({
       type: 'cache/reply',
+      id: request.id,
       ok: r.ok,
       found: r.found,
       value: r.value,
@@ -759,7 +964,7 @@ class CacheReplica {
       let sent = 0;
       for (const [key, entry] of forPeer) {
         if (sent++ >= HINTS_PER_TICK) break;
-        this.sendWrite(peer, 0, key, entry, false);
+        this.sendWrite(peer, 0, key, entry);
       }
     }
     this.shared.hints = this.hintCount;
@@ -769,9 +974,8 @@ class CacheReplica {
 
   /** Entries this node holds that `peer` replicates too (by this node's ring). */
   private *sharedWith(peer: string): IterableIterator<[string, Entry]> {
-    const n = this.settings.replicationFactor;
     for (const [key, entry] of this.store.entries()) {
-      const list = this.ring.preferenceList(key, n);
+      const list = this.replicasOf(key);
       if (list.includes(peer) && list.includes(this.self)) yield [key, entry];
     }
   }

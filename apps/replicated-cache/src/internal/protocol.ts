@@ -12,6 +12,8 @@ export interface GetRequest {
   readonly consistency: Consistency;
   readonly timeoutMs: number;
   readonly replyTo: ActorRef<CacheReply>;
+  /** Echoed in the reply: a client that sends all its requests to one reply-to ref tells them apart by it. */
+  readonly id: number;
 }
 
 export interface PutRequest {
@@ -23,6 +25,8 @@ export interface PutRequest {
   readonly ttlMs: number;
   readonly timeoutMs: number;
   readonly replyTo: ActorRef<CacheReply>;
+  /** Echoed in the reply: a client that sends all its requests to one reply-to ref tells them apart by it. */
+  readonly id: number;
 }
 
 export interface DeleteRequest {
@@ -31,6 +35,8 @@ export interface DeleteRequest {
   readonly consistency: Consistency;
   readonly timeoutMs: number;
   readonly replyTo: ActorRef<CacheReply>;
+  /** Echoed in the reply: a client that sends all its requests to one reply-to ref tells them apart by it. */
+  readonly id: number;
 }
 
 export type ClientRequest = GetRequest | PutRequest | DeleteRequest;
@@ -38,6 +44,8 @@ export type ClientRequest = GetRequest | PutRequest | DeleteRequest;
 /** A coordinator's answer. `code`/`reason` are set when `ok` is false. */
 export interface CacheReply {
   readonly type: 'cache/reply';
+  /** The request's id. */
+  readonly id: number;
   readonly ok: boolean;
   readonly found: boolean;
   readonly value: unknown;
@@ -50,69 +58,66 @@ export interface CacheReply {
 /** An entry on the wire: `Entry` with `value` null for tombstones. */
 export type WireEntry = Entry;
 
-/** A replica's answer to a read (also built locally when the coordinator is a replica). */
-export interface ReadReply {
-  readonly id: number;
-  readonly from: string;
-  /** False while the replica is recovering: its answer must not count. */
-  readonly ready: boolean;
-  readonly entry: WireEntry | null;
-}
-
-/** A replica's answer to a write. */
-export interface WriteReply {
-  readonly id: number;
-  readonly from: string;
-  readonly key: string;
-  readonly ready: boolean;
-  readonly accepted: boolean;
-  /** The version the replica holds for the key after the write (null: none). */
-  readonly held: Timestamp | null;
-}
-
-/** A read of one key at a replica. */
-export interface ReadItem {
-  readonly id: number;
-  readonly key: string;
-}
-
-/**
- * A write to a replica. `strict` (a client's write): accepted only if its timestamp is at least the version the
- * replica holds; otherwise refused with that version, and the coordinator retries above it. Not strict (read
- * write-back, read repair, hints, handoff): merged last-writer-wins.
- */
-export interface WriteItem {
-  readonly id: number;
-  readonly key: string;
-  readonly entry: WireEntry;
-  readonly strict: boolean;
-}
-
 /**
  * Reads and writes from one coordinator to one replica, gathered while the coordinator handled the messages
- * already in its mailbox: with many requests in flight, one message carries many of them each way.
+ * already in its mailbox: with many requests in flight, one message carries many of them each way. Items are
+ * laid out flat (fixed strides of plain values, see {@link READ_STRIDE} and {@link WRITE_STRIDE}) rather than as
+ * an object each: a batch of a hundred items is then a handful of arrays to encode, decode and check, with no
+ * field names repeated per item.
  */
 export interface ReplicaBatch {
   readonly type: 'cache/batch';
   readonly from: string;
-  readonly reads: readonly ReadItem[];
-  readonly writes: readonly WriteItem[];
+  /**
+   * Per read: `id, key, wall, logical, node`. The timestamp is the version the coordinator holds itself (its
+   * digest; `node` '' when it has none to offer): a replica holding that very version answers "same" instead of
+   * sending the entry back.
+   */
+  readonly reads: readonly unknown[];
+  /**
+   * Per write's first phase: `id, key, wall, logical, node`: which version does the replica hold, if above this
+   * one (the coordinator's own; `node` '' for none)?
+   */
+  readonly versions: readonly unknown[];
+  /**
+   * Per write: `id, key, deleted (0/1), wall, logical, node, expiresAt, size, value`, merged last-writer-wins
+   * (a client's write in its second phase, a read's write-back, a read repair, a hint, a handoff).
+   */
+  readonly writes: readonly unknown[];
   readonly replyTo: ActorRef<PeerMessage>;
 }
 
-/** A replica's answers to one batch. */
+export const READ_STRIDE = 5;
+export const VERSION_STRIDE = 5;
+export const WRITE_STRIDE = 9;
+
+/** A replica's answers to one batch, flat as well. */
 export interface ReplicaReplies {
   readonly type: 'cache/replies';
   readonly from: string;
+  /** False while the replica is recovering: its answers must not count. */
   readonly ready: boolean;
-  readonly reads: ReadonlyArray<{ readonly id: number; readonly entry: WireEntry | null }>;
-  readonly writes: ReadonlyArray<{
-    readonly id: number;
-    readonly key: string;
-    readonly accepted: boolean;
-    readonly held: Timestamp | null;
-  }>;
+  /** Per read: `id, answer`: {@link READ_SAME} (the digest's version), {@link READ_NONE}, or {@link READ_ENTRY}. */
+  readonly reads: readonly number[];
+  /** Per {@link READ_ENTRY} answer, in order: `wall, logical, node, deleted (0/1), expiresAt, size, value`. */
+  readonly entries: readonly unknown[];
+  /** Per version asked for: `id, wall, logical, node` (`node` '' when it holds none above the one offered). */
+  readonly versions: readonly unknown[];
+  /**
+   * Per write: `id, wall, logical, node, key`: the version the replica holds for the key after the write. `node`
+   * '' when that is the version written (the common case; only for writes of an operation, id > 0, whose
+   * coordinator knows what it sent); `key` only for writes of no operation (id 0: hints, repairs).
+   */
+  readonly writes: readonly unknown[];
 }
+
+export const REPLY_READ_STRIDE = 2;
+export const ENTRY_STRIDE = 7;
+export const REPLY_VERSION_STRIDE = 4;
+export const REPLY_WRITE_STRIDE = 5;
+export const READ_SAME = 0;
+export const READ_NONE = 1;
+export const READ_ENTRY = 2;
 
 export interface SyncRequest {
   readonly type: 'cache/sync-request';
@@ -148,7 +153,6 @@ export interface AntiEntropyEntries {
   readonly replyTo: ActorRef<PeerMessage>;
 }
 
-export type ReplicaReply = ReadReply | WriteReply;
 export type PeerMessage =
   ReplicaBatch | ReplicaReplies | SyncRequest | SyncChunk | AntiEntropyTree | AntiEntropyEntries;
 
@@ -173,6 +177,68 @@ export function isWireEntry(v: unknown): v is WireEntry {
   );
 }
 
+const isNat = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** `wall, logical, node` at `a[i]`: a timestamp, or (`node` '', when `allowNone`) none. */
+function isFlatTimestamp(a: readonly unknown[], i: number, allowNone: boolean): boolean {
+  return (
+    Number.isSafeInteger(a[i]) &&
+    isNat(a[i + 1]) &&
+    isString(a[i + 2]) &&
+    (allowNone || (a[i + 2] as string).length > 0)
+  );
+}
+
+function isBatch(m: Record<string, unknown>): boolean {
+  const { reads, writes } = m;
+  if (!Array.isArray(reads) || reads.length % READ_STRIDE !== 0) return false;
+  for (let i = 0; i < reads.length; i += READ_STRIDE)
+    if (!isId(reads[i]) || !isString(reads[i + 1]) || !isFlatTimestamp(reads, i + 2, true)) return false;
+  const { versions } = m;
+  if (!Array.isArray(versions) || versions.length % VERSION_STRIDE !== 0) return false;
+  for (let i = 0; i < versions.length; i += VERSION_STRIDE)
+    if (!isId(versions[i]) || !isString(versions[i + 1]) || !isFlatTimestamp(versions, i + 2, true))
+      return false;
+  if (!Array.isArray(writes) || writes.length % WRITE_STRIDE !== 0) return false;
+  for (let i = 0; i < writes.length; i += WRITE_STRIDE) {
+    const deleted = writes[i + 2];
+    if (!isId(writes[i]) || !isString(writes[i + 1]) || !(deleted === 0 || deleted === 1)) return false;
+    if (!isFlatTimestamp(writes, i + 3, false) || !isNat(writes[i + 6]) || !isNat(writes[i + 7]))
+      return false;
+    if (deleted === 1 && writes[i + 8] !== null) return false;
+  }
+  return true;
+}
+
+function isReplies(m: Record<string, unknown>): boolean {
+  const { reads, entries, writes } = m;
+  if (typeof m.ready !== 'boolean') return false;
+  if (!Array.isArray(reads) || reads.length % REPLY_READ_STRIDE !== 0) return false;
+  let wanted = 0;
+  for (let i = 0; i < reads.length; i += REPLY_READ_STRIDE) {
+    const answer = reads[i + 1] as number;
+    if (!isId(reads[i]) || !(answer === READ_SAME || answer === READ_NONE || answer === READ_ENTRY))
+      return false;
+    if (answer === READ_ENTRY) wanted++;
+  }
+  if (!Array.isArray(entries) || entries.length !== wanted * ENTRY_STRIDE) return false;
+  for (let i = 0; i < entries.length; i += ENTRY_STRIDE) {
+    const deleted = entries[i + 3];
+    if (!isFlatTimestamp(entries, i, false) || !(deleted === 0 || deleted === 1)) return false;
+    if (!isNat(entries[i + 4]) || !isNat(entries[i + 5]) || (deleted === 1 && entries[i + 6] !== null))
+      return false;
+  }
+  const { versions } = m;
+  if (!Array.isArray(versions) || versions.length % REPLY_VERSION_STRIDE !== 0) return false;
+  for (let i = 0; i < versions.length; i += REPLY_VERSION_STRIDE)
+    if (!isId(versions[i]) || !isFlatTimestamp(versions, i + 1, true)) return false;
+  if (!Array.isArray(writes) || writes.length % REPLY_WRITE_STRIDE !== 0) return false;
+  for (let i = 0; i < writes.length; i += REPLY_WRITE_STRIDE)
+    if (!isId(writes[i]) || !isFlatTimestamp(writes, i + 1, writes[i] !== 0) || !isString(writes[i + 4]))
+      return false;
+  return true;
+}
+
 function isEntryList(v: unknown): boolean {
   return (
     Array.isArray(v) &&
@@ -194,7 +260,11 @@ export function registerCacheProtocol(serialization: Serialization): Serializati
       messageType<GetRequest>(
         'cache/get',
         (m) =>
-          isString(m.key) && isConsistency(m.consistency) && isTimeout(m.timeoutMs) && isActorRef(m.replyTo),
+          isString(m.key) &&
+          isConsistency(m.consistency) &&
+          isTimeout(m.timeoutMs) &&
+          isActorRef(m.replyTo) &&
+          isId(m.id),
       ),
     )
     .register(
@@ -207,20 +277,26 @@ export function registerCacheProtocol(serialization: Serialization): Serializati
           Number.isSafeInteger(m.ttlMs) &&
           (m.ttlMs as number) >= 0 &&
           isTimeout(m.timeoutMs) &&
-          isActorRef(m.replyTo),
+          isActorRef(m.replyTo) &&
+          isId(m.id),
       ),
     )
     .register(
       messageType<DeleteRequest>(
         'cache/delete',
         (m) =>
-          isString(m.key) && isConsistency(m.consistency) && isTimeout(m.timeoutMs) && isActorRef(m.replyTo),
+          isString(m.key) &&
+          isConsistency(m.consistency) &&
+          isTimeout(m.timeoutMs) &&
+          isActorRef(m.replyTo) &&
+          isId(m.id),
       ),
     )
     .register(
       messageType<CacheReply>(
         'cache/reply',
         (m) =>
+          isId(m.id) &&
           typeof m.ok === 'boolean' &&
           typeof m.found === 'boolean' &&
           'value' in m &&
@@ -231,43 +307,10 @@ export function registerCacheProtocol(serialization: Serialization): Serializati
     .register(
       messageType<ReplicaBatch>(
         'cache/batch',
-        (m) =>
-          isString(m.from) &&
-          Array.isArray(m.reads) &&
-          m.reads.every((r) => isPlainObject(r) && isId(r.id) && isString(r.key)) &&
-          Array.isArray(m.writes) &&
-          m.writes.every(
-            (w) =>
-              isPlainObject(w) &&
-              isId(w.id) &&
-              isString(w.key) &&
-              isWireEntry(w.entry) &&
-              typeof w.strict === 'boolean',
-          ) &&
-          isActorRef(m.replyTo),
+        (m) => isString(m.from) && isBatch(m) && isActorRef(m.replyTo),
       ),
     )
-    .register(
-      messageType<ReplicaReplies>(
-        'cache/replies',
-        (m) =>
-          isString(m.from) &&
-          typeof m.ready === 'boolean' &&
-          Array.isArray(m.reads) &&
-          m.reads.every(
-            (r) => isPlainObject(r) && isId(r.id) && (r.entry === null || isWireEntry(r.entry)),
-          ) &&
-          Array.isArray(m.writes) &&
-          m.writes.every(
-            (w) =>
-              isPlainObject(w) &&
-              isId(w.id) &&
-              isString(w.key) &&
-              typeof w.accepted === 'boolean' &&
-              (w.held === null || isTimestamp(w.held)),
-          ),
-      ),
-    )
+    .register(messageType<ReplicaReplies>('cache/replies', (m) => isString(m.from) && isReplies(m)))
     .register(
       messageType<SyncRequest>(
         'cache/sync-request',

@@ -110,7 +110,9 @@ export async function cacheScenario(seed: number, options: CacheScenarioOptions 
         if (useCluster) {
           const cluster = startCluster(node.node, {
             seeds: members.slice(0, 2),
-            settings: ClusterSettings.fast(),
+            // A first seed restarted while cut off waits this long for the running cluster before forming one of
+            // its own (a split that never heals): longer than a nemesis partition lasts, unlike fast()'s 500 ms.
+            settings: ClusterSettings.fast({ seedTimeoutMs: 3000 }),
           });
           void cluster.whenStopped.then(() => downed.add(`${node.name}#${node.generation}`));
           cache = startCache(node.node, { cluster, settings });
@@ -164,7 +166,12 @@ export async function cacheScenario(seed: number, options: CacheScenarioOptions 
       sim.check(
         await sim.runUntil(allReady, useCluster ? 30_000 : 10_000),
         'every node is up, sees every member and has recovered after the heal',
-        sim.nodes.map((n) => ({ node: n.name, alive: n.alive, ready: caches.get(n.name)?.stats().ready })),
+        sim.nodes.map((n) => ({
+          node: n.name,
+          alive: n.alive,
+          ready: caches.get(n.name)?.stats().ready,
+          members: caches.get(n.name)?.stats().members,
+        })),
       );
       // Final quorum reads of every key, through every node: part of the history the checker judges.
       for (let k = 0; k < keys; k++)
