@@ -251,6 +251,11 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
 
   lookup(path: string): ActorRef<unknown> | undefined {
     if (typeof path !== 'string' || !path.startsWith('/')) return undefined;
+    // An ask's reply ref, looked up for every remote reply: no split, no array.
+    if (path.startsWith('/temp/')) {
+      const name = path.slice(6);
+      return name.includes('/') ? undefined : this.temps.get(name);
+    }
     const parts = path.split('/');
     let ref: ActorRef<unknown> | undefined;
     switch (parts[1]) {
