@@ -13,11 +13,8 @@ export const immediateExecutor: Executor = (turn) => {
  * turn keeps a flood to one actor from starving everything else.
  */
 export class Dispatcher {
-  // Indices rather than `length = 0`, which would free the array's storage only for the next turn to grow it
-  // again: an allocation per turn, and on a round trip's path.
   private queue: (ActorCell | undefined)[] = [];
   private head = 0;
-  private tail = 0;
   private armed = false;
   turns = 0;
   messages = 0;
@@ -32,7 +29,7 @@ export class Dispatcher {
 
   /** The caller has set the cell's scheduled flag. */
   schedule(cell: ActorCell): void {
-    this.queue[this.tail++] = cell;
+    this.queue.push(cell);
     if (!this.armed) {
       this.armed = true;
       this.executor(this.runTurn);
@@ -40,7 +37,7 @@ export class Dispatcher {
   }
 
   get idle(): boolean {
-    return !this.armed && this.head >= this.tail;
+    return !this.armed && this.head >= this.queue.length;
   }
 
   private readonly runTurn = (): void => {
@@ -50,7 +47,7 @@ export class Dispatcher {
     const throughput = this.throughput;
     let handled = 0;
     try {
-      while (this.head < this.tail && handled < budget) {
+      while (this.head < this.queue.length && handled < budget) {
         const cell = this.queue[this.head] as ActorCell;
         this.queue[this.head++] = undefined;
         const n = cell.run(throughput);
@@ -59,15 +56,12 @@ export class Dispatcher {
       }
     } finally {
       this.messages += handled;
-      if (this.head >= this.tail) {
+      if (this.head >= this.queue.length) {
+        this.queue.length = 0;
         this.head = 0;
-        this.tail = 0;
-        // A burst's worth of storage is not kept for ever.
-        if (this.queue.length > 4096) this.queue = [];
       } else {
         if (this.head > 4096) {
-          this.queue = this.queue.slice(this.head, this.tail);
-          this.tail -= this.head;
+          this.queue = this.queue.slice(this.head);
           this.head = 0;
         }
         if (!this.armed) {
@@ -80,6 +74,6 @@ export class Dispatcher {
 
   /** @internal For cells that still have work after their run: back of the line, no re-arming needed. */
   requeue(cell: ActorCell): void {
-    this.queue[this.tail++] = cell;
+    this.queue.push(cell);
   }
 }
