@@ -43,7 +43,11 @@ export interface ClusterSettings {
    * started, so that a node that never answers is found too. Default: the heartbeat interval.
    */
   readonly expectedResponseAfterMs: number;
-  /** How often phi is checked against the threshold. Default 250 ms. */
+  /**
+   * Phi is checked against the threshold when a member's next answer is overdue (no periodic check adds to the
+   * time to find a crash). When this node itself was stalled, the check suspects nobody and looks again this
+   * long later, once the answers that queued up meanwhile have been read. Default 250 ms.
+   */
   readonly unreachableReaperIntervalMs: number;
   /** Each member is monitored by this many others (its successors on a ring sorted by address). Default 5. */
   readonly monitoredByNrOfMembers: number;
@@ -98,7 +102,12 @@ const FAST: ClusterSettings = Object.freeze({
   // Scaled with the interval, as the production floor is to a one-second interval: a dead node is then found
   // within the acceptable pause plus two heartbeats.
   minStdDeviationMs: 10,
-  expectedResponseAfterMs: 100,
+  // Half the default, not a tenth: a member's first answer waits for a new connection (and, in a process that
+  // just started, for code that has not run yet), which takes as long with fast heartbeats as with slow ones. At
+  // 100 ms, ten processes starting on two busy cores suspected members whose first answer took 600-700 ms, and
+  // every such suspicion held up convergence until the member was heard again. At 500 ms a silent first answer
+  // is suspected about 1 s after monitoring starts (500 + mean + pause + 5.2 × the first estimate's 25 ms).
+  expectedResponseAfterMs: 500,
   unreachableReaperIntervalMs: 25,
   seedTimeoutMs: 500,
   joinRetryIntervalMs: 100,
@@ -128,7 +137,10 @@ export const ClusterSettings = {
   defaults(overrides: Partial<ClusterSettings> = {}): ClusterSettings {
     return validate({ ...DEFAULTS, ...overrides });
   },
-  /** For tests and demos on one machine: heartbeat and gossip every 100 ms, 300 ms pause, 2 s stable-after. */
+  /**
+   * For tests and demos on one machine: heartbeat and gossip every 100 ms, 300 ms pause, 2 s stable-after (a
+   * tenth of the defaults), but a first answer has 500 ms before it is overdue, as it waits for a new connection.
+   */
   fast(overrides: Partial<ClusterSettings> = {}): ClusterSettings {
     return validate({ ...FAST, ...overrides });
   },

@@ -50,6 +50,8 @@ export class PhiAccrualFailureDetector {
   private sum = 0;
   private squaredSum = 0;
   private last: number | undefined = undefined;
+  /** How many standard deviations past mean + pause phi reaches the threshold: the same for any mean and std. */
+  private readonly crossing: number;
 
   constructor(private readonly options: PhiAccrualOptions) {
     const {
@@ -68,6 +70,7 @@ export class PhiAccrualFailureDetector {
     if (!(firstHeartbeatEstimateMs > 0))
       throw new InvalidClusterSettingsError('firstHeartbeatEstimateMs', 'must be > 0');
     this.intervals = new Float64Array(maxSampleSize);
+    this.crossing = crossingOf(threshold);
   }
 
   /** Whether any heartbeat has been recorded yet. */
@@ -80,8 +83,52 @@ export class PhiAccrualFailureDetector {
     return this.count;
   }
 
-  /** Records a heartbeat that arrived at `now`. */
-  heartbeat(now: number): void {
+  /** When the last heartbeat arrived; undefined before the first. */
+  get lastHeartbeatAt(): number | undefined {
+    return this.last;
+  }
+
+  /** Mean of the remembered heartbeat intervals (ms); undefined before the first heartbeat. */
+  get meanIntervalMs(): number | undefined {
+    return this.count === 0 ? undefined : this.sum / this.count;
+  }
+
+  /** Standard deviation phi uses (ms): that of the remembered intervals, at least the floor. */
+  get stdDeviationMs(): number | undefined {
+    if (this.count === 0) return undefined;
+    const mean = this.sum / this.count;
+    const variance = Math.max(0, this.squaredSum / this.count - mean * mean);
+    return Math.max(Math.sqrt(variance), this.options.minStdDeviationMs);
+  }
+
+  /**
+   * The first instant at which phi exceeds the threshold if no heartbeat arrives before it: the last heartbeat,
+   * plus the mean interval, the acceptable pause and a fixed number of standard deviations (about 5.2 for
+   * threshold 8). `Infinity` before the first heartbeat. A caller can sleep until then instead of polling phi.
+   *
+   * @example
+   * ```ts
+   * fd.heartbeat(now);
+   * setTimeout(() => fd.isAvailable(Date.now()), fd.unavailableAt() - now); // false, unless a heartbeat came
+   * ```
+   */
+  unavailableAt(): number {
+    const last = this.last;
+    if (last === undefined) return Infinity;
+    return (
+      last +
+      this.meanIntervalMs! +
+      this.options.acceptableHeartbeatPauseMs +
+      this.crossing * this.stdDeviationMs!
+    );
+  }
+
+  /**
+   * Records a heartbeat that arrived at `now`. With `learnInterval` false it only proves the node alive now: the
+   * time since the previous heartbeat is not a sample of the interval (as when it arrived together with others
+   * that had queued up, say behind a connection being set up), and is not added to the history.
+   */
+  heartbeat(now: number, learnInterval = true): void {
     const last = this.last;
     if (last === undefined) {
       // As Akka: seed the history with two intervals around the estimate, so that phi is meaningful at once.
@@ -89,7 +136,7 @@ export class PhiAccrualFailureDetector {
       const std = mean / 4;
       this.add(mean - std);
       this.add(mean + std);
-    } else if (this.isAvailable(now)) {
+    } else if (learnInterval && this.isAvailable(now)) {
       // The first heartbeat after a failure is not an interval worth learning from: the long silence would
       // inflate the mean and make the next failure slower to find.
       this.add(now - last);
@@ -137,4 +184,22 @@ export function phiOf(elapsed: number, mean: number, std: number): number {
   const e = Math.exp(-y * (1.5976 + 0.070566 * y * y));
   if (elapsed > mean) return -Math.log10(e / (1 + e));
   return -Math.log10(1 - 1 / (1 + e));
+}
+
+/**
+ * The y = (elapsed - mean) / std beyond which phi exceeds `threshold`: phi depends on y alone and grows with it,
+ * so bisection finds it. The upper end of the final bracket is returned, so that phi there is above.
+ */
+function crossingOf(threshold: number): number {
+  const phiAt = (y: number) => phiOf(y, 0, 1);
+  let lo = -1;
+  let hi = 1;
+  while (phiAt(lo) > threshold) lo *= 2;
+  while (phiAt(hi) <= threshold) hi *= 2;
+  while (hi - lo > 1e-9) {
+    const mid = (lo + hi) / 2;
+    if (phiAt(mid) > threshold) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }

@@ -80,6 +80,51 @@ describe('the phi accrual failure detector', () => {
     expect(fd.isAvailable(last + 60_000 + 5000)).toBe(false);
   });
 
+  it('tells the instant phi will cross the threshold: available just before it, unavailable from it on', () => {
+    for (const [options, jitter] of [
+      [AKKA, 0],
+      [AKKA, 150],
+      [{ ...AKKA, threshold: 1, minStdDeviationMs: 7 }, 0],
+      [{ ...AKKA, threshold: 16 }, 40],
+    ] as const) {
+      const fd = new PhiAccrualFailureDetector(options);
+      const random = createSeededRandom(3);
+      let t = 0;
+      for (let i = 0; i < 40; i++, t += 1000 + (random.next() * 2 - 1) * jitter) fd.heartbeat(t);
+      const at = fd.unavailableAt();
+      expect(fd.isAvailable(at - 0.01)).toBe(true);
+      expect(fd.isAvailable(at)).toBe(false);
+      expect(fd.phi(at)).toBeCloseTo(options.threshold, 6);
+    }
+  });
+
+  it('with threshold 8, crosses it mean + pause + about 5.2 standard deviations after the last heartbeat', () => {
+    const { fd, last } = fed(30, 1000);
+    expect(fd.meanIntervalMs).toBeCloseTo(1000, 6);
+    expect(fd.stdDeviationMs).toBe(AKKA.minStdDeviationMs);
+    expect(fd.lastHeartbeatAt).toBe(last);
+    expect(fd.unavailableAt() - last).toBeCloseTo(1000 + 3000 + 5.226 * 100, 0);
+  });
+
+  it('never becomes unavailable before its first heartbeat', () => {
+    const fd = new PhiAccrualFailureDetector(AKKA);
+    expect(fd.unavailableAt()).toBe(Infinity);
+    expect(fd.meanIntervalMs).toBeUndefined();
+    expect(fd.stdDeviationMs).toBeUndefined();
+  });
+
+  it('counts a heartbeat told not to teach its interval as proof of life only', () => {
+    const { fd, last } = fed(30, 1000);
+    const [samples, mean] = [fd.sampleCount, fd.meanIntervalMs];
+    fd.heartbeat(last + 1, false);
+    expect(fd.sampleCount).toBe(samples);
+    expect(fd.meanIntervalMs).toBe(mean);
+    expect(fd.lastHeartbeatAt).toBe(last + 1);
+    // Had it been learnt, the 1 ms interval would have lowered the mean and widened the deviation.
+    fd.heartbeat(last + 2);
+    expect(fd.meanIntervalMs!).toBeLessThan(mean!);
+  });
+
   it('remembers at most maxSampleSize intervals', () => {
     const fd = new PhiAccrualFailureDetector({ ...AKKA, maxSampleSize: 10 });
     for (let i = 0; i < 50; i++) fd.heartbeat(i * 1000);

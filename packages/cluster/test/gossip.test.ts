@@ -12,7 +12,13 @@ import {
   withObservation,
   withSeen,
 } from '../src/internal/Gossip';
-import { gossipFromWire, gossipToWire, isGossipWire } from '../src/internal/protocol';
+import { MalformedMessageError, Serialization } from '@troupe/remote';
+import {
+  gossipFromWire,
+  gossipToWire,
+  isGossipWire,
+  registerClusterProtocol,
+} from '../src/internal/protocol';
 import { keyOf } from '../src/Member';
 
 const m = (name: string, status: MemberStatus = 'up', upNumber = 1, incarnation = 'i1'): Member => ({
@@ -98,6 +104,21 @@ describe('gossip', () => {
     expect(isGossipWire({ ...wire, members: [{ ...wire.members[0], status: 'zombie' }] })).toBe(false);
     expect(isGossipWire({ ...wire, seen: ['no key here'] })).toBe(false);
     expect(isGossipWire({ ...wire, version: [['x', -1]] })).toBe(false);
+  });
+
+  it('takes numbered heartbeats and answers off the wire, and refuses them without a valid number', () => {
+    const serialization = new Serialization();
+    registerClusterProtocol(serialization);
+    const from = { from: 'troupe://c@a', incarnation: 'i1' };
+    const beat = { type: 'troupe/cluster.heartbeat', ...from, to: 'i2', seq: 7 };
+    const answer = { type: 'troupe/cluster.heartbeat-rsp', ...from, seq: 7 };
+    expect(serialization.fromWire(beat.type, beat)).toEqual(beat);
+    expect(serialization.fromWire(answer.type, answer)).toEqual(answer);
+    for (const seq of [undefined, -1, 1.5, '7'])
+      for (const message of [beat, answer])
+        expect(() => serialization.fromWire(message.type, { ...message, seq })).toThrow(
+          MalformedMessageError,
+        );
   });
 });
 

@@ -14,12 +14,23 @@ export class CoreState {
   gone = false;
   view: View = EMPTY_VIEW;
   readonly nacks = new Set<string>();
+  /**
+   * Nodes this one turned away (`InitJoinNack`) while it was not a member yet: they are told `InitJoinAck` the
+   * moment it becomes one, rather than waiting for their next retry. Bounded, as anyone can send an InitJoin.
+   */
+  readonly turnedAway = new Set<string>();
   /** Last time membership or reachability changed, for downing's stable-after. */
   lastChangeAt = 0;
   lastTickAt = 0;
   /** This node's own clock entry when it last pushed its own change to every member. */
   pushedVersion = 0;
   pushedAt = -Infinity;
+  /** Members and statuses in the view last pushed (see `membersOf`): a change to them is pushed at once. */
+  pushedMembers = '';
+  /** A `$push-now` is in the mailbox. */
+  pushQueued = false;
+  /** The version (see `versionOf`) the leader last announced as converged to every member. */
+  announcedVersion = '';
   /** When the pending downing timer is due. */
   downingDueAt = 0;
   signature = '';

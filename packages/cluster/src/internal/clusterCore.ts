@@ -45,6 +45,7 @@ export type CoreMessage =
   | { readonly type: '$exiting-timeout' }
   | { readonly type: '$downing-due' }
   | { readonly type: '$push-due' }
+  | { readonly type: '$push-now' }
   /** From the heartbeat actor: this node's failure detector changed its mind about `subject`. */
   | { readonly type: '$observed'; readonly subject: string; readonly reachable: boolean }
   | { readonly type: '$leave'; readonly done: () => void }
@@ -61,6 +62,8 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
     const self = rt.selfKey;
     const now = () => ctx.system.clock.now();
     const otherSeeds = rt.seeds.filter((a) => a !== rt.selfAddress);
+    // A restart by the supervisor may have lost the queued `$push-now`: queue a new one when needed.
+    s.pushQueued = false;
     const firstSeed = rt.seeds[0] === rt.selfAddress;
 
     // ------------------------------------------------------------ sending
@@ -94,6 +97,16 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       ctx.timers.cancel('join');
       ctx.timers.cancel('seed-timeout');
       ctx.log.info(`joined the cluster as ${rt.selfAddress}`);
+      // Whoever asked while we were not a member may join through us now: tell them at once, rather than leave
+      // them to their next retry (a whole join retry interval, plus the InitJoin round trip, for every node that
+      // started with the cluster).
+      for (const address of s.turnedAway)
+        tellCore(address, {
+          type: 'troupe/cluster.init-join-ack',
+          from: rt.selfAddress,
+          incarnation: rt.incarnation,
+        });
+      s.turnedAway.clear();
     };
 
     const form = () => {
@@ -134,23 +147,31 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       for (const m of farewell) sendGossip(m);
       checkSelf();
       pushOwnChange();
+      announceConvergence();
       scheduleDowning();
     };
 
     /**
-     * A version this node made (its own reachability observation, a leader action, a downing, a leave) goes to
-     * every reachable member at once instead of one per gossip round: a crash is then known everywhere as soon
-     * as the first detector finds it, and the leader collects the votes it needs for the next step within one
-     * round trip (each receiver answers, having not been seen). Merges and adopted views only spread by gossip.
+     * A version this node made (its own reachability observation, a leader action, a downing, a leave, a join it
+     * took) goes to every reachable member at once instead of one per gossip round: a crash is then known
+     * everywhere as soon as the first detector finds it, and the leader collects the votes it needs for the next
+     * step within one round trip (each receiver answers, having not been seen). Merges and adopted views only
+     * spread by gossip.
      *
-     * At most one push per gossip interval: more changes within it go out together at its end. A node whose
-     * detectors flap (an overloaded machine) would otherwise add a message to every member per flap, and the
-     * load that made them flap.
+     * A change of members or statuses goes out as soon as the messages already in the mailbox are handled (so a
+     * burst of joins makes one push): there are a handful per member and lifetime, and each is a step that the
+     * leader's next one waits for. A change of reachability alone goes out at most once per gossip interval, and
+     * later ones within it together at its end: a node whose detectors flap (an overloaded machine) would
+     * otherwise add a message to every member per flap, and the load that made them flap.
      */
     const pushOwnChange = () => {
       if (!s.joined || s.gone) return;
       const mine = s.gossip.version.get(self) ?? 0;
       if (mine === s.pushedVersion) return;
+      if (membersOf(s.gossip) !== s.pushedMembers) {
+        pushSoon();
+        return;
+      }
       const t = now();
       if (t - s.pushedAt < settings.gossipIntervalMs) {
         if (!ctx.timers.isTimerActive('push'))
@@ -161,8 +182,38 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
           );
         return;
       }
-      s.pushedVersion = mine;
-      s.pushedAt = t;
+      push();
+    };
+
+    /**
+     * The leader tells every member when its view has converged: each member's own view converges only once it
+     * has seen every vote, which the rounds would take several gossip intervals to bring it. Once per version.
+     */
+    const announceConvergence = () => {
+      if (!s.joined || s.gone || s.gossip.members.size < 2) return;
+      const g = s.gossip;
+      const unreachable = unreachableMembers(g);
+      const leader = leaderOf(g, unreachable);
+      if (!leader || keyOf(leader) !== self || !isConverged(g, self, unreachable)) return;
+      const version = versionOf(g);
+      if (version === s.announcedVersion) return;
+      s.announcedVersion = version;
+      pushSoon();
+    };
+
+    /** After the messages already in the mailbox: whatever they change goes out in the same push. */
+    const pushSoon = () => {
+      if (s.pushQueued) return;
+      s.pushQueued = true;
+      ctx.self.tell({ type: '$push-now' });
+    };
+
+    const push = () => {
+      if (!s.joined || s.gone) return;
+      s.pushedVersion = s.gossip.version.get(self) ?? 0;
+      s.pushedMembers = membersOf(s.gossip);
+      s.pushedAt = now();
+      ctx.timers.cancel('push');
       const unreachable = unreachableMembers(s.gossip);
       for (const [k, m] of s.gossip.members) if (k !== self && !unreachable.has(k)) sendGossip(m);
     };
@@ -457,6 +508,8 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
         case 'troupe/cluster.init-join': {
           const status = s.gossip.members.get(self)?.status;
           const member = s.joined && !s.gone && (status === 'joining' || status === 'up');
+          if (!member && !s.joined && !s.gone && s.turnedAway.size < MAX_TURNED_AWAY)
+            s.turnedAway.add(msg.from);
           tellCore(msg.from, {
             type: member ? 'troupe/cluster.init-join-ack' : 'troupe/cluster.init-join-nack',
             from: rt.selfAddress,
@@ -502,7 +555,13 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
           if (!s.gone) leaveCluster('removed');
           return;
         case '$push-due':
-          pushOwnChange();
+          // Due a gossip interval after the last push: push, without comparing the times again (a rounding error
+          // would put the push off by a hair, again and again, at the same instant).
+          if (s.joined && !s.gone && (s.gossip.version.get(self) ?? 0) !== s.pushedVersion) push();
+          return;
+        case '$push-now':
+          s.pushQueued = false;
+          push();
           return;
         case '$downing-due':
           // A gossip tick overdue means this node was stalled and has not been watching: the gossip tick, queued
@@ -591,6 +650,23 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       });
     }
   });
+}
+
+/** A bound on the nodes remembered to be told when this one becomes a member: more than any cluster's seeds see. */
+const MAX_TURNED_AWAY = 1000;
+
+/** Members with their statuses, and tombstones: what a push goes out at once for. */
+function membersOf(g: Gossip): string {
+  const parts = [...g.members].map(([k, m]) => `${k}=${m.status}`).sort();
+  return parts.join(',') + '|' + g.tombstones.size;
+}
+
+/** The vector clock as a string, to recognise a version already announced. */
+function versionOf(g: Gossip): string {
+  return [...g.version]
+    .map(([k, n]) => `${k}=${n}`)
+    .sort()
+    .join(',');
 }
 
 /** Members with their statuses, and who is unreachable: what downing's stable-after watches. */

@@ -65,11 +65,15 @@ export interface Heartbeat {
   readonly from: string;
   readonly incarnation: string;
   readonly to: string;
+  /** Numbers the sender's heartbeats, so that it can tell which one an answer is for. */
+  readonly seq: number;
 }
 export interface HeartbeatRsp {
   readonly type: 'troupe/cluster.heartbeat-rsp';
   readonly from: string;
   readonly incarnation: string;
+  /** The `seq` of the heartbeat answered. */
+  readonly seq: number;
 }
 /** A node's whole receptionist registry: its local services by key id. */
 export interface Registry {
@@ -230,8 +234,11 @@ const codecs: MessageCodec<any>[] = [
     'troupe/cluster.gossip',
     (m) => sender(m) && isIncarnation(m.to) && isGossipWire(m.gossip),
   ),
-  messageType<Heartbeat>('troupe/cluster.heartbeat', (m) => sender(m) && isIncarnation(m.to)),
-  messageType<HeartbeatRsp>('troupe/cluster.heartbeat-rsp', sender),
+  messageType<Heartbeat>(
+    'troupe/cluster.heartbeat',
+    (m) => sender(m) && isIncarnation(m.to) && isCount(m.seq),
+  ),
+  messageType<HeartbeatRsp>('troupe/cluster.heartbeat-rsp', (m) => sender(m) && isCount(m.seq)),
   messageType<Registry>(
     'troupe/cluster.registry',
     (m) => sender(m) && isCount(m.version) && isArrayOf(m.entries, isRegistryEntry),
