@@ -696,26 +696,21 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     if (batch.isEmpty) return;
     const bytes = batch.bytes();
     const result = ep.conn ? ep.conn.send(bytes) : 'closed';
-    if (result === 'ok') ep.sentSinceBeat = true;
-    else if (result === 'closed' && !this.closing) {
-      // The close event is on its way: the batch goes whole once the peer is back (or is dead-lettered then).
-      this.queue(ep, {
-        bytes: Uint8Array.prototype.slice.call(bytes),
-        recipient: undefined,
-        message: undefined,
-        batch: {
-          recipients: batch.recipients.slice(0, batch.count),
-          messages: batch.messages.slice(0, batch.count),
-        },
-      });
-    } else {
-      const reason = result === 'closed' ? 'peer-unreachable' : result;
-      for (let i = 0; i < batch.count; i++) {
-        const r = batch.recipients[i];
-        if (r) this.system.deadLetter(r.toString(), batch.messages[i], reason);
-      }
+    if (result === 'ok') {
+      ep.sentSinceBeat = true;
+      batch.clear();
+      return;
     }
-    batch.clear();
+    const item: Pending = {
+      bytes: Uint8Array.prototype.slice.call(bytes),
+      recipient: undefined,
+      message: undefined,
+      batch: batch.takeFailed(),
+    };
+    // 'closed': the close event is on its way; the batch goes whole once the peer is back (or is dead-lettered
+    // then).
+    if (result === 'closed' && !this.closing) this.queue(ep, item);
+    else this.deadLetterAll(item, result === 'closed' ? 'peer-unreachable' : result);
   }
 
   /** A batch that came back from a closed connection, sent again as it was. */
@@ -861,17 +856,13 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   private peerGone(ep: Endpoint, why: 'unreachable' | 'restarted'): void {
     const incarnation = ep.incarnation;
     // Told while the old connection (or incarnation) was there; it will never carry them now.
-    const batch = ep.batch;
-    for (let i = 0; i < batch.count; i++) {
-      const r = batch.recipients[i];
-      if (r)
-        this.system.deadLetter(
-          r.toString(),
-          batch.messages[i],
-          why === 'unreachable' ? 'peer-unreachable' : 'wrong-incarnation',
-        );
+    if (!ep.batch.isEmpty) {
+      const reason = why === 'unreachable' ? 'peer-unreachable' : 'wrong-incarnation';
+      this.deadLetterAll(
+        { bytes: new Uint8Array(0), recipient: undefined, message: undefined, batch: ep.batch.takeFailed() },
+        reason,
+      );
     }
-    batch.clear();
     if (why === 'unreachable') {
       const pending = ep.pending;
       ep.pending = [];

@@ -89,6 +89,19 @@ export class OutboundBatch<R> {
     return this.buffer.subarray(0, this.used);
   }
 
+  /**
+   * Empties the batch and returns whom its messages were for, and what they were: for dead letters, taken out
+   * first, since a dead-letter listener may tell the same peer again.
+   */
+  takeFailed(): { recipients: (R | undefined)[]; messages: unknown[] } {
+    const taken = {
+      recipients: this.recipients.slice(0, this.count),
+      messages: this.messages.slice(0, this.count),
+    };
+    this.clear();
+    return taken;
+  }
+
   clear(): void {
     this.used = 0;
     // What was sent is not kept alive by the batch.
