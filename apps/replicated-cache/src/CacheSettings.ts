@@ -37,6 +37,13 @@ export interface CacheSettings {
   readonly rebalanceBatch: number;
   /** Depth of the Merkle tree (2^depth buckets). Default 10. */
   readonly merkleDepth: number;
+  /**
+   * Most bytes of keys and values in one message between nodes (a batch of replica requests or replies, a sync or
+   * anti-entropy chunk); more goes in several. Keep it under the transport's largest message (1 MiB by default
+   * for WebSocket and memory), or a large batch is refused whole. At least `maxValueBytes` + `maxKeyLength` +
+   * 1024, so that any one entry fits. Default 256 KiB.
+   */
+  readonly maxMessageBytes: number;
 }
 
 export const CacheSettings = {
@@ -66,6 +73,7 @@ export const CacheSettings = {
       syncRetryMs: 500,
       rebalanceBatch: 500,
       merkleDepth: 10,
+      maxMessageBytes: 256 * 1024,
       ...overrides,
     };
     for (const [name, value] of Object.entries(s)) {
@@ -76,9 +84,16 @@ export const CacheSettings = {
     if (!CONSISTENCIES.includes(s.defaultConsistency))
       throw new InvalidCacheSettingsError(`defaultConsistency must be one, quorum or all`);
     if (s.merkleDepth > 16) throw new InvalidCacheSettingsError('merkleDepth must be at most 16');
+    if (s.maxMessageBytes < s.maxValueBytes + s.maxKeyLength + ENTRY_OVERHEAD_BYTES)
+      throw new InvalidCacheSettingsError(
+        'maxMessageBytes must hold one entry: maxValueBytes + maxKeyLength + 1024',
+      );
     return s;
   },
 };
+
+/** What an entry costs in a message beyond its key and value, counted generously (timestamp, fields, framing). */
+export const ENTRY_OVERHEAD_BYTES = 1024;
 
 /** Replicas that must answer for `consistency` among `n`. */
 export function replicasNeeded(consistency: Consistency, n: number): number {

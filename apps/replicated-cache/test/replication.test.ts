@@ -6,6 +6,8 @@ import {
   InvalidValueError,
   KeyTooLongError,
   ValueTooLargeError,
+  CacheSettings,
+  InvalidCacheSettingsError,
 } from '../src';
 import { errorOf, held, withSimCache } from './simCache';
 
@@ -269,5 +271,31 @@ describe('a replicated cache of three nodes', () => {
       await sim.run(50);
       expect(await sim.waitFor(cache('node-2').client.get('k7'))).toBe(7);
     });
+  });
+
+  it('moves many large values at once in several messages, each under the transport limit', async () => {
+    // 30 values of 60 KiB: 1.8 MB per replica, over the 1 MiB the in-memory transport takes in one message.
+    const value = (i: number) => `${i}:`.padEnd(60 * 1024, 'v');
+    const keys = Array.from({ length: 30 }, (_, i) => `big-${i}`);
+    await withSimCache(QUIET, async (sim, cache) => {
+      // One turn's writes through one coordinator: one batch per replica, cut at maxMessageBytes.
+      await sim.waitFor(Promise.all(keys.map((k, i) => cache('node-1').client.put(k, value(i)))));
+      for (const n of ['node-2', 'node-3']) expect(cache(n).stats().keys).toBe(30);
+      // A restarted replica catches up from its peers in chunks.
+      sim.apply({ type: 'crash', node: 'node-3', restartAfterMs: 100 });
+      await sim.run(200);
+      await sim.runUntil(() => cache('node-3').stats().ready, 5000);
+      expect(cache('node-3').stats()).toMatchObject({ ready: true, keys: 30 });
+      // Reads whose replicas send the values back (node-1 lost them): their replies are cut too.
+      sim.apply({ type: 'crash', node: 'node-1', restartAfterMs: 100 });
+      await sim.run(200);
+      await sim.runUntil(() => cache('node-1').stats().ready, 5000);
+      const got = await sim.waitFor(Promise.all(keys.map((k) => cache('node-2').client.get(k))));
+      expect(got).toEqual(keys.map((_, i) => value(i)));
+    });
+  });
+
+  it('refuses settings whose messages could not hold one entry', () => {
+    expect(() => CacheSettings.defaults({ maxMessageBytes: 64 * 1024 })).toThrow(InvalidCacheSettingsError);
   });
 });

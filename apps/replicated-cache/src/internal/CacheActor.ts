@@ -58,6 +58,34 @@ interface Outbox {
   reads: unknown[];
   versions: unknown[];
   writes: unknown[];
+  /** Bytes of keys and values in it, as `itemBytes` counts them; at `maxMessageBytes` it goes at once. */
+  bytes: number;
+}
+
+/** What an item of a message between nodes is counted as, beyond its key and value. */
+const ITEM_OVERHEAD_BYTES = 64;
+const itemBytes = (key: string, valueBytes = 0): number => key.length * 3 + valueBytes + ITEM_OVERHEAD_BYTES;
+
+/**
+ * Splits entries into chunks of at most `SYNC_CHUNK` entries and `maxBytes` of keys and values (a chunk always
+ * takes one entry, which settings guarantee fits): a message over the transport's largest would be refused whole.
+ */
+function chunksOf(entries: readonly [string, Entry][], maxBytes: number): [string, Entry][][] {
+  const chunks: [string, Entry][][] = [];
+  let chunk: [string, Entry][] = [];
+  let bytes = 0;
+  for (const pair of entries) {
+    const n = itemBytes(pair[0], pair[1].size);
+    if (chunk.length > 0 && (chunk.length >= SYNC_CHUNK || bytes + n > maxBytes)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(pair);
+    bytes += n;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 interface ReadOp {
@@ -358,7 +386,9 @@ class CacheReplica {
     const entries: [string, Entry][] = [];
     for (const [key, entry] of this.store.entries())
       if (this.replicasOf(key).includes(msg.from)) entries.push([key, entry]);
-    const count = Math.max(1, Math.ceil(entries.length / SYNC_CHUNK));
+    const chunks = chunksOf(entries, this.settings.maxMessageBytes);
+    if (chunks.length === 0) chunks.push([]);
+    const count = chunks.length;
     for (let i = 0; i < count; i++) {
       msg.replyTo.tell({
         type: 'cache/sync-chunk',
@@ -367,7 +397,7 @@ class CacheReplica {
         index: i,
         count,
         floor: this.store.floor ?? null,
-        entries: entries.slice(i * SYNC_CHUNK, (i + 1) * SYNC_CHUNK),
+        entries: chunks[i],
       });
     }
   }
@@ -402,7 +432,7 @@ class CacheReplica {
    */
   private outboxOf(peer: string): Outbox {
     let box = this.outboxes.get(peer);
-    if (!box) this.outboxes.set(peer, (box = { reads: [], versions: [], writes: [] }));
+    if (!box) this.outboxes.set(peer, (box = { reads: [], versions: [], writes: [], bytes: 0 }));
     if (!this.flushPending) {
       this.flushPending = true;
       this.ctx.self.tell({ type: 'cache/flush' });
@@ -412,24 +442,33 @@ class CacheReplica {
 
   private flush(): void {
     this.flushPending = false;
-    for (const [peer, box] of this.outboxes) {
-      if (box.reads.length === 0 && box.versions.length === 0 && box.writes.length === 0) continue;
-      this.refOf(peer).tell({
-        type: 'cache/batch',
-        from: this.self,
-        reads: box.reads,
-        versions: box.versions,
-        writes: box.writes,
-        replyTo: this.selfRef,
-      });
-      this.outboxes.set(peer, { reads: [], versions: [], writes: [] });
-    }
+    for (const [peer, box] of this.outboxes) this.send(peer, box);
+  }
+
+  /** Counts `bytes` more into a peer's outbox, and sends it at once when it is full. */
+  private charge(peer: string, box: Outbox, bytes: number): void {
+    box.bytes += bytes;
+    if (box.bytes >= this.settings.maxMessageBytes) this.send(peer, box);
+  }
+
+  private send(peer: string, box: Outbox): void {
+    if (box.reads.length === 0 && box.versions.length === 0 && box.writes.length === 0) return;
+    this.refOf(peer).tell({
+      type: 'cache/batch',
+      from: this.self,
+      reads: box.reads,
+      versions: box.versions,
+      writes: box.writes,
+      replyTo: this.selfRef,
+    });
+    this.outboxes.set(peer, { reads: [], versions: [], writes: [], bytes: 0 });
   }
 
   private onBatch(msg: ReplicaBatch): void {
     const ready = this.ready;
-    const reads: number[] = [];
-    const entries: unknown[] = [];
+    let reads: number[] = [];
+    let entries: unknown[] = [];
+    let bytes = 0;
     const writes: unknown[] = [];
     const r = msg.reads;
     for (let i = 0; i < r.length; i += READ_STRIDE) {
@@ -444,6 +483,22 @@ class CacheReplica {
         reads.push(id, READ_ENTRY);
         const { ts } = entry;
         entries.push(ts[0], ts[1], ts[2], entry.deleted ? 1 : 0, entry.expiresAt, entry.size, entry.value);
+        bytes += itemBytes('', entry.size);
+        if (bytes >= this.settings.maxMessageBytes) {
+          // Values for many reads: they go in several replies, each whole (its reads with their entries).
+          msg.replyTo.tell({
+            type: 'cache/replies',
+            from: this.self,
+            ready,
+            reads,
+            entries,
+            versions: [],
+            writes: [],
+          });
+          reads = [];
+          entries = [];
+          bytes = 0;
+        }
       }
     }
     const versions: unknown[] = [];
@@ -582,6 +637,7 @@ class CacheReplica {
       const box = this.outboxOf(r);
       if (digest) box.reads.push(id, key, digest[0], digest[1], digest[2]);
       else box.reads.push(id, key, 0, 0, '');
+      this.charge(r, box, itemBytes(key));
     }
   }
 
@@ -690,6 +746,7 @@ class CacheReplica {
       const box = this.outboxOf(r);
       if (local) box.versions.push(id, key, local[0], local[1], local[2]);
       else box.versions.push(id, key, 0, 0, '');
+      this.charge(r, box, itemBytes(key));
     }
   }
 
@@ -749,6 +806,7 @@ class CacheReplica {
       entry.size,
       entry.value,
     );
+    this.charge(to, box, itemBytes(key, entry.size));
   }
 
   /** A replica's answer to a write: `held` is the version it holds for the key now (the write's, or newer). */
@@ -1007,13 +1065,7 @@ class CacheReplica {
     const mine = this.treeWith(msg.from);
     const buckets = mine.diff(theirs);
     if (buckets.length === 0) return;
-    msg.replyTo.tell({
-      type: 'cache/ae-entries',
-      from: this.self,
-      entries: this.entriesIn(msg.from, buckets),
-      want: buckets,
-      replyTo: this.selfRef,
-    });
+    this.sendEntries(msg.replyTo, this.entriesIn(msg.from, buckets), buckets);
   }
 
   private onEntries(msg: AntiEntropyEntries): void {
@@ -1023,13 +1075,22 @@ class CacheReplica {
       if (this.store.apply(key, entry, now) === 'applied') this.counters.antiEntropyRepairs++;
     }
     if (msg.want.length === 0) return;
-    msg.replyTo.tell({
-      type: 'cache/ae-entries',
-      from: this.self,
-      entries: this.entriesIn(msg.from, msg.want),
-      want: [],
-      replyTo: this.selfRef,
-    });
+    this.sendEntries(msg.replyTo, this.entriesIn(msg.from, msg.want), []);
+  }
+
+  /** Entries for anti-entropy, in chunks under `maxMessageBytes`; the first says which buckets we want back. */
+  private sendEntries(to: ActorRef<PeerMessage>, entries: [string, Entry][], want: readonly number[]): void {
+    const chunks = chunksOf(entries, this.settings.maxMessageBytes);
+    if (chunks.length === 0) chunks.push([]);
+    chunks.forEach((chunk, i) =>
+      to.tell({
+        type: 'cache/ae-entries',
+        from: this.self,
+        entries: chunk,
+        want: i === 0 ? [...want] : [],
+        replyTo: this.selfRef,
+      }),
+    );
   }
 
   private entriesIn(peer: string, buckets: readonly number[]): [string, Entry][] {
