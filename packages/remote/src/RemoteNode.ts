@@ -187,16 +187,13 @@ const batchLimit = (conn: Connection): number => Math.min(BATCH_BYTES, conn.maxM
 /** Most watch and death notices kept for redelivery to one peer. */
 const MAX_UNACKED = 1024;
 
+/** Envelopes waiting for a connection: one sent while there was none, or a batch the transport found closed. */
 interface Pending {
   /** A copy of its own (what `encodeUser` returns may be overwritten by the next message). */
   bytes: Uint8Array;
-  /**
-   * For a user message: whom it was for and what it was, to dead-letter it if it never leaves. A batch the
-   * transport found closed comes back whole, with one of each per envelope (undefined for control envelopes).
-   */
-  recipient: RemoteActorRef | undefined;
-  message: unknown;
-  batch?: { recipients: (RemoteActorRef | undefined)[]; messages: unknown[] };
+  /** For each envelope, whom it was for (undefined for control envelopes) and what it was: for dead letters. */
+  recipients: (RemoteActorRef | undefined)[];
+  messages: unknown[];
 }
 
 /** Everything known about one peer, by transport address. */
@@ -651,7 +648,11 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       this.flushSoon(ep, conn);
       return;
     }
-    this.queue(ep, { bytes: Uint8Array.prototype.slice.call(bytes), recipient, message });
+    this.queue(ep, {
+      bytes: Uint8Array.prototype.slice.call(bytes),
+      recipients: [recipient],
+      messages: [message],
+    });
   }
 
   /** Hands the batch over at the end of this turn, or at once when it is full. */
@@ -667,7 +668,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
 
   private queue(ep: Endpoint, item: Pending): void {
     if (ep.pending.length >= this.maxPending) {
-      this.deadLetterAll(item, 'backpressure');
+      this.deadLetterEach(item.recipients, item.messages, 'backpressure');
       return;
     }
     ep.pending.push(item);
@@ -701,38 +702,34 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       batch.clear();
       return;
     }
-    const item: Pending = {
-      bytes: Uint8Array.prototype.slice.call(bytes),
-      recipient: undefined,
-      message: undefined,
-      batch: batch.takeFailed(),
-    };
     // 'closed': the close event is on its way; the batch goes whole once the peer is back (or is dead-lettered
-    // then).
-    if (result === 'closed' && !this.closing) this.queue(ep, item);
-    else this.deadLetterAll(item, result === 'closed' ? 'peer-unreachable' : result);
+    // then). Copied before anything else can write into the batch's buffer.
+    const later = result === 'closed' && !this.closing ? Uint8Array.prototype.slice.call(bytes) : undefined;
+    const { recipients, messages } = batch.takeFailed();
+    if (later) this.queue(ep, { bytes: later, recipients, messages });
+    else this.deadLetterEach(recipients, messages, result === 'closed' ? 'peer-unreachable' : result);
   }
 
-  /** A batch that came back from a closed connection, sent again as it was. */
-  private sendBatch(ep: Endpoint, item: Pending, batch: NonNullable<Pending['batch']>): void {
+  /** What waited for a connection, into the batch as it was: its `UserAgain` envelopes refer only to its own. */
+  private resend(ep: Endpoint, item: Pending): void {
     const conn = ep.conn;
     if (!conn || this.closing) {
       this.queue(ep, item);
       return;
     }
     if (!ep.batch.fits(item.bytes.length, batchLimit(conn))) this.flush(ep);
-    ep.batch.appendAll(item.bytes, batch.recipients, batch.messages);
+    ep.batch.appendAll(item.bytes, item.recipients, item.messages);
     this.flushSoon(ep, conn);
   }
 
-  private deadLetterAll(item: Pending, reason: DeadLetterReason): void {
-    if (item.recipient) this.system.deadLetter(item.recipient.toString(), item.message, reason);
-    if (item.batch) {
-      const { recipients, messages } = item.batch;
-      for (let i = 0; i < recipients.length; i++) {
-        const r = recipients[i];
-        if (r) this.system.deadLetter(r.toString(), messages[i], reason);
-      }
+  private deadLetterEach(
+    recipients: readonly (RemoteActorRef | undefined)[],
+    messages: readonly unknown[],
+    reason: DeadLetterReason,
+  ): void {
+    for (let i = 0; i < recipients.length; i++) {
+      const r = recipients[i];
+      if (r) this.system.deadLetter(r.toString(), messages[i], reason);
     }
   }
 
@@ -797,10 +794,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     this.emit({ type: 'peer-connected', peer: ep.transportAddress, incarnation: conn.peer.incarnation });
     const pending = ep.pending;
     ep.pending = [];
-    for (const item of pending) {
-      if (item.batch) this.sendBatch(ep, item, item.batch);
-      else this.send(ep, item.bytes, item.recipient, item.message);
-    }
+    for (const item of pending) this.resend(ep, item);
     this.armHeartbeat(ep);
   }
 
@@ -857,16 +851,17 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     const incarnation = ep.incarnation;
     // Told while the old connection (or incarnation) was there; it will never carry them now.
     if (!ep.batch.isEmpty) {
-      const reason = why === 'unreachable' ? 'peer-unreachable' : 'wrong-incarnation';
-      this.deadLetterAll(
-        { bytes: new Uint8Array(0), recipient: undefined, message: undefined, batch: ep.batch.takeFailed() },
-        reason,
+      const { recipients, messages } = ep.batch.takeFailed();
+      this.deadLetterEach(
+        recipients,
+        messages,
+        why === 'unreachable' ? 'peer-unreachable' : 'wrong-incarnation',
       );
     }
     if (why === 'unreachable') {
       const pending = ep.pending;
       ep.pending = [];
-      for (const item of pending) this.deadLetterAll(item, 'peer-unreachable');
+      for (const item of pending) this.deadLetterEach(item.recipients, item.messages, 'peer-unreachable');
       if (ep.retryTimer !== undefined) {
         this.system.clock.clearTimeout(ep.retryTimer);
         ep.retryTimer = undefined;
