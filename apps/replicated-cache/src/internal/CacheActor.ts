@@ -69,6 +69,7 @@ const itemBytes = (key: string, valueBytes = 0): number => key.length * 3 + valu
 /**
  * Splits entries into chunks of at most `SYNC_CHUNK` entries and `maxBytes` of keys and values (a chunk always
  * takes one entry, which settings guarantee fits): a message over the transport's largest would be refused whole.
+ * At least one chunk, empty when there are no entries: a sync or anti-entropy exchange always sends something.
  */
 function chunksOf(entries: readonly [string, Entry][], maxBytes: number): [string, Entry][][] {
   const chunks: [string, Entry][][] = [];
@@ -84,7 +85,7 @@ function chunksOf(entries: readonly [string, Entry][], maxBytes: number): [strin
     chunk.push(pair);
     bytes += n;
   }
-  if (chunk.length > 0) chunks.push(chunk);
+  if (chunk.length > 0 || chunks.length === 0) chunks.push(chunk);
   return chunks;
 }
 
@@ -387,7 +388,6 @@ class CacheReplica {
     for (const [key, entry] of this.store.entries())
       if (this.replicasOf(key).includes(msg.from)) entries.push([key, entry]);
     const chunks = chunksOf(entries, this.settings.maxMessageBytes);
-    if (chunks.length === 0) chunks.push([]);
     const count = chunks.length;
     for (let i = 0; i < count; i++) {
       msg.replyTo.tell({
@@ -1081,7 +1081,6 @@ class CacheReplica {
   /** Entries for anti-entropy, in chunks under `maxMessageBytes`; the first says which buckets we want back. */
   private sendEntries(to: ActorRef<PeerMessage>, entries: [string, Entry][], want: readonly number[]): void {
     const chunks = chunksOf(entries, this.settings.maxMessageBytes);
-    if (chunks.length === 0) chunks.push([]);
     chunks.forEach((chunk, i) =>
       to.tell({
         type: 'cache/ae-entries',
