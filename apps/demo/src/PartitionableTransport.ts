@@ -3,6 +3,7 @@ import {
   type Connection,
   ConnectFailedError,
   ForwardingConnection,
+  ForwardingTransport,
   type NodeIdentity,
   type SendResult,
   type Transport,
@@ -25,17 +26,20 @@ import {
  * transport.heal();
  * ```
  */
-export class PartitionableTransport implements Transport {
+export class PartitionableTransport extends ForwardingTransport {
   private readonly blockedPeers = new Set<string>();
-  private readonly open = new Map<Connection, PartitionableConnection>();
+  /** Connections handed out and not closed yet, to cut when their peer is blocked. */
+  private readonly open = new Set<Connection>();
   private readonly sent = new Map<string, number>();
 
-  constructor(private readonly inner: Transport) {}
+  constructor(inner: Transport) {
+    super(inner);
+  }
 
   /** Cuts this node off from `peers` (transport addresses, `host:port`), on top of those already blocked. */
   block(peers: Iterable<string>): void {
     for (const p of peers) this.blockedPeers.add(p);
-    for (const [conn] of this.open) if (this.blockedPeers.has(conn.peer.address)) conn.terminate();
+    for (const conn of this.open) if (this.blockedPeers.has(conn.peer.address)) conn.terminate();
   }
 
   /** Lets every peer through again. */
@@ -61,44 +65,36 @@ export class PartitionableTransport implements Transport {
     this.sent.set(peer, (this.sent.get(peer) ?? 0) + 1);
   }
 
-  listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
-    return this.inner.listen(local, {
+  override listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
+    return super.listen(local, {
       onConnection: (conn) => {
         if (this.blockedPeers.has(conn.peer.address)) {
           conn.terminate();
           return;
         }
-        handler.onConnection(this.wrap(conn));
+        handler.onConnection(conn);
       },
       onEvent: handler.onEvent?.bind(handler),
     });
   }
 
-  async connect(address: string): Promise<Connection> {
+  override async connect(address: string): Promise<Connection> {
     if (this.blockedPeers.has(address)) throw new ConnectFailedError(address, new Error('partitioned'));
-    const conn = await this.inner.connect(address);
+    const conn = await super.connect(address);
     if (this.blockedPeers.has(conn.peer.address)) {
       conn.terminate();
       throw new ConnectFailedError(address, new Error('partitioned'));
     }
-    return this.wrap(conn);
+    return conn;
   }
 
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  private wrap(conn: Connection): PartitionableConnection {
-    let wrapped = this.open.get(conn);
-    if (!wrapped) {
-      wrapped = new PartitionableConnection(conn, this);
-      this.open.set(conn, wrapped);
-      const w = wrapped;
-      conn.onClose((info) => {
-        this.open.delete(conn);
-        w.closed(info);
-      });
-    }
+  protected wrapConnection(conn: Connection): Connection {
+    const wrapped = new PartitionableConnection(conn, this);
+    this.open.add(conn);
+    conn.onClose((info) => {
+      this.open.delete(conn);
+      wrapped.closed(info);
+    });
     return wrapped;
   }
 }

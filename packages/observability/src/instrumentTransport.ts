@@ -2,10 +2,9 @@ import {
   type CloseInfo,
   type Connection,
   ForwardingConnection,
-  type NodeIdentity,
+  ForwardingTransport,
   type SendResult,
   type Transport,
-  type TransportHandler,
 } from '@troupe/transport';
 
 /** What an instrumented transport reports. `createNodeMetrics(...).transportMeter` is one. */
@@ -35,36 +34,16 @@ export function instrumentTransport(transport: Transport, meter: TransportMeter)
   return new InstrumentedTransport(transport, meter);
 }
 
-class InstrumentedTransport implements Transport {
-  private readonly wrappers = new WeakMap<Connection, InstrumentedConnection>();
-
+class InstrumentedTransport extends ForwardingTransport {
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     private readonly meter: TransportMeter,
-  ) {}
-
-  listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
-    return this.inner.listen(local, {
-      onConnection: (connection) => handler.onConnection(this.wrap(connection)),
-      ...(handler.onEvent ? { onEvent: (event) => handler.onEvent!(event) } : {}),
-    });
+  ) {
+    super(inner);
   }
 
-  async connect(address: string): Promise<Connection> {
-    return this.wrap(await this.inner.connect(address));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  private wrap(connection: Connection): InstrumentedConnection {
-    let w = this.wrappers.get(connection);
-    if (!w) {
-      w = new InstrumentedConnection(connection, this.meter);
-      this.wrappers.set(connection, w);
-    }
-    return w;
+  protected wrapConnection(connection: Connection): Connection {
+    return new InstrumentedConnection(connection, this.meter);
   }
 }
 

@@ -2,9 +2,9 @@ import { type ActorSystem, createActorSystem, type DeadLetterEvent, receive } fr
 import {
   type Connection,
   ForwardingConnection,
+  ForwardingTransport,
   type SendResult,
   type Transport,
-  type TransportHandler,
 } from '@troupe/transport';
 import { MemoryNetwork, type MemoryTransportOptions } from '@troupe/transport-memory';
 import { eventually } from '../../transport/conformance/transportConformance';
@@ -30,16 +30,16 @@ class CountingConnection extends ForwardingConnection {
   }
 }
 
-function counting(inner: Transport, counts: { sent: number; bytes: number }): Transport {
-  return {
-    listen: (local, handler: TransportHandler) =>
-      inner.listen(local, {
-        ...handler,
-        onConnection: (c) => handler.onConnection(new CountingConnection(c, counts)),
-      }),
-    connect: async (address) => new CountingConnection(await inner.connect(address), counts),
-    close: () => inner.close(),
-  };
+class CountingTransport extends ForwardingTransport {
+  constructor(
+    inner: Transport,
+    private readonly counts: { sent: number; bytes: number },
+  ) {
+    super(inner);
+  }
+  protected wrapConnection(connection: Connection): Connection {
+    return new CountingConnection(connection, this.counts);
+  }
 }
 
 const serialization = () => new Serialization().register(messageType<Note>('test/note'));
@@ -66,7 +66,7 @@ describe('batching: what one node tells another in one turn', () => {
     });
     const sender = await startRemoting({
       system: sys('batch'),
-      transport: counting(net.transport({ address: 'sender', ...options.sender }), counts),
+      transport: new CountingTransport(net.transport({ address: 'sender', ...options.sender }), counts),
       serialization: serialization(),
     });
     nodes.push(sender, receiver);

@@ -22,3 +22,4 @@ export {
 } from './TransportError';
 export { type CloseCodeName, CloseCodes } from './closeCodes';
 export { ForwardingConnection } from './ForwardingConnection';
+export { ForwardingTransport } from './ForwardingTransport';

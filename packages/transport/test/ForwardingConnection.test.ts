@@ -1,4 +1,14 @@
-import { type CloseInfo, type Connection, ForwardingConnection, type SendResult } from '../src';
+import {
+  type CloseInfo,
+  type Connection,
+  ForwardingConnection,
+  ForwardingTransport,
+  type NodeIdentity,
+  type SendResult,
+  type Transport,
+  type TransportEvent,
+  type TransportHandler,
+} from '../src';
 
 /** A connection that records what it is asked to do and lets the test play the network's part. */
 class RecordingConnection implements Connection {
@@ -79,5 +89,59 @@ describe('ForwardingConnection', () => {
     expect(conn.send()).toBe('ok');
     conn.terminate();
     expect(inner.calls).toEqual(['terminate']);
+  });
+});
+
+/** A transport whose connections and events the test hands out. */
+class ScriptedTransport implements Transport {
+  handler: TransportHandler | undefined;
+  readonly next = new RecordingConnection();
+  closed = false;
+  async listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
+    this.handler = handler;
+    return { ...local, address: 'here' };
+  }
+  async connect(): Promise<Connection> {
+    return this.next;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+class MarkingTransport extends ForwardingTransport {
+  made = 0;
+  protected wrapConnection(connection: Connection): Connection {
+    this.made++;
+    return new ForwardingConnection(connection);
+  }
+}
+
+describe('ForwardingTransport', () => {
+  it('hands out one wrapper per connection, from connect and from onConnection alike', async () => {
+    const inner = new ScriptedTransport();
+    const transport = new MarkingTransport(inner);
+    const accepted: Connection[] = [];
+    await transport.listen({ system: 'shop', incarnation: 'i1' }, { onConnection: (c) => accepted.push(c) });
+    const dialled = await transport.connect('there');
+    expect(dialled).not.toBe(inner.next);
+    expect(await transport.connect('there')).toBe(dialled);
+    inner.handler!.onConnection(inner.next);
+    expect(accepted).toEqual([dialled]);
+    expect(transport.made).toBe(1);
+  });
+
+  it('passes events and close through', async () => {
+    const inner = new ScriptedTransport();
+    const transport = new MarkingTransport(inner);
+    const events: TransportEvent[] = [];
+    await transport.listen(
+      { system: 'shop', incarnation: 'i1' },
+      { onConnection: () => {}, onEvent: (e) => events.push(e) },
+    );
+    inner.handler!.onEvent!({ type: 'warning', detail: 'x' });
+    await transport.close();
+    expect(events).toEqual([{ type: 'warning', detail: 'x' }]);
+    expect(inner.closed).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import {
   type CloseInfo,
   type Connection,
   ForwardingConnection,
+  ForwardingTransport,
   type NodeIdentity,
   type SendResult,
   type Transport,
@@ -30,52 +31,32 @@ export interface NetworkTap {
  * exception from a listener fails the run (the memory network would rethrow it as an uncaught exception, which
  * would take the whole test process down rather than fail one seed).
  */
-export class TracingTransport implements Transport {
-  private readonly wrapped = new WeakMap<Connection, Connection>();
-
+export class TracingTransport extends ForwardingTransport {
   constructor(
-    private readonly inner: Transport,
+    inner: Transport,
     /** This node's transport address. */
     private readonly address: string,
     private readonly tap: NetworkTap,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
-    const tap = this.tap;
-    return this.inner.listen(local, {
-      onConnection: (connection) => {
-        try {
-          handler.onConnection(this.wrap(connection));
-        } catch (error) {
-          tap.fault(error, `${this.address}: onConnection`);
-        }
-      },
-      onEvent: (event) => {
-        try {
-          handler.onEvent?.(event);
-        } catch (error) {
-          tap.fault(error, `${this.address}: onEvent`);
-        }
-      },
+  override listen(local: Omit<NodeIdentity, 'address'>, handler: TransportHandler): Promise<NodeIdentity> {
+    const guard = (run: () => void, what: string): void => {
+      try {
+        run();
+      } catch (error) {
+        this.tap.fault(error, `${this.address}: ${what}`);
+      }
+    };
+    return super.listen(local, {
+      onConnection: (connection) => guard(() => handler.onConnection(connection), 'onConnection'),
+      onEvent: (event) => guard(() => handler.onEvent?.(event), 'onEvent'),
     });
   }
 
-  async connect(address: string): Promise<Connection> {
-    return this.wrap(await this.inner.connect(address));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  /** One wrapper per connection: remoting compares connections by identity. */
-  private wrap(connection: Connection): Connection {
-    let traced = this.wrapped.get(connection);
-    if (!traced) {
-      traced = new TracedConnection(connection, this.address, this.tap);
-      this.wrapped.set(connection, traced);
-    }
-    return traced;
+  protected wrapConnection(connection: Connection): Connection {
+    return new TracedConnection(connection, this.address, this.tap);
   }
 }
 
