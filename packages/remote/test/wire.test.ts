@@ -2,7 +2,6 @@ import { BaseRef, type SysMsg } from '@troupe/core';
 import { Encoder } from 'cbor-x';
 import { MalformedMessageError, UnregisteredMessageError } from '../src';
 import {
-  decodeEnvelope,
   decodeEnvelopes,
   encodeEnvelope,
   encodePayload,
@@ -34,6 +33,14 @@ const refs: RefCodec = {
 };
 
 const raw = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+
+/** The one envelope a transport message holds; throws `MalformedMessageError` for any other count. */
+function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
+  const envs: Envelope[] = [];
+  decodeEnvelopes(bytes, refs, (env) => envs.push(env) < 2);
+  if (envs.length !== 1) throw new MalformedMessageError('expected exactly one envelope');
+  return envs[0];
+}
 
 function malformed(bytes: Uint8Array): MalformedMessageError {
   try {

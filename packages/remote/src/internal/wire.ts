@@ -322,14 +322,6 @@ export function decodeEnvelopes(bytes: Uint8Array, refs: RefCodec, each: (env: E
   if (handlerError) throw handlerError.error;
 }
 
-/** @internal The one envelope a transport message holds; throws `MalformedMessageError` for any other count. */
-export function decodeEnvelope(bytes: Uint8Array, refs: RefCodec): Envelope {
-  const envs: Envelope[] = [];
-  decodeEnvelopes(bytes, refs, (env) => envs.push(env) < 2);
-  if (envs.length !== 1) throw new MalformedMessageError('expected exactly one envelope');
-  return envs[0];
-}
-
 /** What cbor-x decoded for one envelope, checked; `head`: the user envelope before it in the same message. */
 function envelopeOf(raw: unknown, head: Extract<Envelope, { kind: WireKind.User }> | undefined): Envelope {
   if (!Array.isArray(raw) || raw.length === 0) throw new MalformedMessageError('envelope is not an array');
