@@ -21,6 +21,7 @@ import {
   encodeEnvelope,
   encodePayload,
   encodeUser,
+  USER_AGAIN_HEAD,
   type Envelope,
   type RefCodec,
   type UserHeaderCache,
@@ -538,7 +539,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       if (conn && batch.lastRecipient === ref && batch.lastManifest === manifest && !this.closing) {
         // The same recipient and type as the user envelope before it in this batch: only the payload goes.
         bytes = encodePayload(payload, this);
-        if (batch.fits(bytes.length + 2, batchLimit(conn))) {
+        if (batch.fits(bytes.length + USER_AGAIN_HEAD.length, batchLimit(conn))) {
           batch.appendAgain(bytes, ref, message);
           return;
         }
