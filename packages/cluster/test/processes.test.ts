@@ -37,11 +37,16 @@ describe('a cluster of node processes over WebSocket', () => {
     // Fast settings: phi crosses 8 within the 300 ms pause plus two 100 ms heartbeats, then downing waits for
     // stable-after, then a round trip each for the down and the removal. 1.5 s for detection and 1 s for the
     // round trips leave room for a loaded machine (the benchmark measures the real figures).
+    // Downing waits stable-after from the leader's own finding, which is no earlier than the first survivor's;
+    // a survivor that found it later (by its own detector or by gossip) sees the removal less than stable-after
+    // after its own finding.
     const { stableAfterMs } = ClusterSettings.fast();
+    const foundAt = (p: NodeProcess) =>
+      p.lines.find((l) => l.event === 'unreachable' && l.member === victim.address)!.t;
+    const firstFound = Math.min(foundAt(a), foundAt(b));
     for (const p of [a, b]) {
-      const unreachable = p.lines.find((l) => l.event === 'unreachable' && l.member === victim.address)!;
-      expect(unreachable.t - killedAt).toBeLessThan(1500);
-      expect(removedOn(p)!.t - unreachable.t).toBeGreaterThanOrEqual(stableAfterMs);
+      expect(foundAt(p) - killedAt).toBeLessThan(1500);
+      expect(removedOn(p)!.t - firstFound).toBeGreaterThanOrEqual(stableAfterMs);
       expect(removedOn(p)!.t - killedAt).toBeLessThan(1500 + stableAfterMs + 1000);
     }
     await eventually(
