@@ -19,6 +19,8 @@ export class CoreState {
    * moment it becomes one, rather than waiting for their next retry. Bounded, as anyone can send an InitJoin.
    */
   readonly turnedAway = new Set<string>();
+  /** InitJoin rounds sent since a seed last answered as a member (or since the seed timeout was armed). */
+  initJoinsUnanswered = 0;
   /** Last time membership or reachability changed, for downing's stable-after. */
   lastChangeAt = 0;
   lastTickAt = 0;

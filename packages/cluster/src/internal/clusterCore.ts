@@ -81,6 +81,7 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       });
 
     const sendInitJoins = () => {
+      s.initJoinsUnanswered++;
       for (const seed of otherSeeds)
         tellCore(seed, {
           type: 'troupe/cluster.init-join',
@@ -503,6 +504,17 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
           if (!s.joined && !s.gone) sendInitJoins();
           return;
         case '$seed-timeout':
+          // Only unanswered rounds count: when this process (or the whole machine) stalled for a seed timeout,
+          // the timer fires before the rounds it should have waited for were sent and answered.
+          if (
+            otherSeeds.length > 0 &&
+            s.initJoinsUnanswered < MIN_UNANSWERED_ROUNDS &&
+            !s.joined &&
+            !s.gone
+          ) {
+            ctx.timers.startSingleTimer('seed-timeout', { type: '$seed-timeout' }, settings.seedTimeoutMs);
+            return;
+          }
           form();
           return;
         case 'troupe/cluster.init-join': {
@@ -522,8 +534,10 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
           // A cluster exists: the first seed must join it, however long that takes (its old incarnation may
           // have to be removed first), and form one of its own only once no seed has answered as a member for
           // a whole seed timeout. Forming one now would split the cluster in two.
-          if (firstSeed)
+          if (firstSeed) {
+            s.initJoinsUnanswered = 0;
             ctx.timers.startSingleTimer('seed-timeout', { type: '$seed-timeout' }, settings.seedTimeoutMs);
+          }
           tellCore(msg.from, {
             type: 'troupe/cluster.join',
             from: rt.selfAddress,
@@ -651,6 +665,12 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
     }
   });
 }
+
+/**
+ * A first seed forms a cluster of its own on its seed timeout only after at least this many InitJoin rounds
+ * went unanswered since a seed last answered as a member.
+ */
+const MIN_UNANSWERED_ROUNDS = 2;
 
 /** A bound on the nodes remembered to be told when this one becomes a member: more than any cluster's seeds see. */
 const MAX_TURNED_AWAY = 1000;
