@@ -13,7 +13,12 @@ import {
 import type { CloseInfo, Connection, NodeIdentity, Transport, TransportEvent } from '@troupe/transport';
 import { nanoid } from 'nanoid';
 import { nodeAddress, parseAddress } from './ActorAddress';
-import { InvalidAddressError, RemoteError, UnregisteredMessageError } from './RemoteError';
+import {
+  InvalidAddressError,
+  MalformedMessageError,
+  RemoteError,
+  UnregisteredMessageError,
+} from './RemoteError';
 import { BATCH_BYTES, OutboundBatch } from './internal/OutboundBatch';
 import { Serialization } from './Serialization';
 import {
@@ -21,10 +26,11 @@ import {
   encodeEnvelope,
   encodePayload,
   encodeUser,
-  USER_AGAIN_HEAD,
+  encodeUserElsewhere,
   type Envelope,
   type RefCodec,
   type UserHeaderCache,
+  USER_AGAIN_HEAD,
   WireKind,
 } from './internal/wire';
 
@@ -253,8 +259,10 @@ class RemoteActorRef<M = unknown> extends BaseRef<M> implements UserHeaderCache 
     readonly path: string,
     /** '' when made from an address string: whichever incarnation is there. */
     readonly incarnation: string,
+    endpoint?: Endpoint,
   ) {
     super();
+    this.ep = endpoint;
   }
   /** Made when asked for: most refs (an ask's reply ref) are never asked their name. */
   get name(): string {
@@ -367,7 +375,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   }
 
   addressOf(ref: ActorRef<never>): string {
-    const [node, path] = this.write(ref as unknown as BaseRef);
+    const [node, path] = this.locate(ref as unknown as BaseRef);
     return node + path;
   }
 
@@ -422,16 +430,28 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
 
   // ---------------------------------------------------------------- refs on the wire
 
-  write(ref: BaseRef): [string, string, string] {
+  /** A ref as it goes on the wire (see `RefCodec`): `[path]` for this node's own actors. */
+  write(ref: BaseRef): [string] | [string, string, string] {
     if (ref instanceof RemoteActorRef) return [ref.nodeAddress, ref.path, ref.incarnation];
-    if (ref instanceof DeadRef) return [this.address, ref.path, this.incarnation];
+    return [this.localPath(ref)];
+  }
+
+  /** A ref's node address, path and incarnation. */
+  private locate(ref: BaseRef): [string, string, string] {
+    if (ref instanceof RemoteActorRef) return [ref.nodeAddress, ref.path, ref.incarnation];
+    return [this.address, this.localPath(ref), this.incarnation];
+  }
+
+  /** The path of a ref of this node, kept findable for the replies it may get. */
+  private localPath(ref: BaseRef): string {
+    if (ref instanceof DeadRef) return ref.path;
     if ((ref as unknown as { sys?: unknown }).sys !== this.system) {
       throw new UnregisteredMessageError('refs of an actor system that is not this node');
     }
     // Read once: an ask's reply ref makes its path afresh at every read.
     const path = ref.path;
     this.remember(ref, path);
-    return [this.address, path, this.incarnation];
+    return path;
   }
 
   /** Keeps a live local actor findable by path without a walk, until it stops. */
@@ -446,6 +466,19 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   /** A ref that arrived in a message. */
   read(node: string, path: string, incarnation: string): BaseRef {
     return this.refOf(node, path, incarnation, false);
+  }
+
+  /** The peer whose message is being decoded: refs to its own actors arrive as a bare path. */
+  private decodingFrom: Endpoint | undefined = undefined;
+
+  readOwn(path: string): BaseRef {
+    const ep = this.decodingFrom;
+    if (ep === undefined || ep.incarnation === undefined)
+      throw new MalformedMessageError('a ref to the sending node outside a message from a peer');
+    // An ask's reply ref: not canonical (see `refOf`), and its endpoint is already known.
+    if (path.startsWith('/temp/'))
+      return new RemoteActorRef(this, ep.transportAddress, ep.nodeAddress, path, ep.incarnation, ep);
+    return this.refOf(ep.nodeAddress, path, ep.incarnation, false);
   }
 
   /** The ref for an address; `canonical`: the one object for it even under /temp/ (see below). */
@@ -536,12 +569,22 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
       manifest = codec.manifest;
       const batch = ep.batch;
       const conn = ep.conn;
-      if (conn && batch.lastRecipient === ref && batch.lastManifest === manifest && !this.closing) {
-        // The same recipient and type as the user envelope before it in this batch: only the payload goes.
-        bytes = encodePayload(payload, this);
-        if (batch.fits(bytes.length + USER_AGAIN_HEAD.length, batchLimit(conn))) {
-          batch.appendAgain(bytes, ref, message);
-          return;
+      const last = batch.lastRecipient;
+      if (conn && last !== undefined && batch.lastManifest === manifest && !this.closing) {
+        if (last === ref) {
+          // The same recipient and type as the user envelope before it in this batch: only the payload goes.
+          bytes = encodePayload(payload, this);
+          if (batch.fits(bytes.length + USER_AGAIN_HEAD.length, batchLimit(conn))) {
+            batch.appendAgain(bytes, ref, message);
+            return;
+          }
+        } else if (last.incarnation === ref.incarnation) {
+          // The same type for another actor of the same incarnation: the path and the payload go.
+          bytes = encodeUserElsewhere(ref.path, payload, this);
+          if (batch.fits(bytes.length, batchLimit(conn))) {
+            batch.append(bytes, ref, message, manifest);
+            return;
+          }
         }
       }
       bytes = encodeUser(ref.incarnation, ref.path, manifest, payload, this, ref);
@@ -568,7 +611,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
         let watchers = ep.watched.get(ref);
         if (!watchers) ep.watched.set(ref, (watchers = new Set()));
         watchers.add(msg.ref);
-        const [, watcher] = this.write(msg.ref as unknown as BaseRef);
+        const watcher = this.localPath(msg.ref as unknown as BaseRef);
         this.sendReliably(ep, { kind: WireKind.Watch, to: ref.incarnation, watchee: ref.path, watcher });
         return;
       }
@@ -911,11 +954,15 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
   private receive(ep: Endpoint, conn: Connection, bytes: Uint8Array): void {
     if (ep.conn !== conn) return;
     ep.lastHeard = this.system.clock.now();
+    const previous = this.decodingFrom;
+    this.decodingFrom = ep;
     try {
       // Handling an envelope may drop this connection (a restarted peer's notice): nothing after it counts.
       decodeEnvelopes(bytes, this, (env) => (this.handle(ep, env), ep.conn === conn));
     } catch (e) {
       this.refused(ep, e);
+    } finally {
+      this.decodingFrom = previous;
     }
   }
 

@@ -1,4 +1,11 @@
-import { type ActorSystem, createActorSystem, type DeadLetterEvent, receive } from '@troupe/core';
+import {
+  type ActorRef,
+  type ActorSystem,
+  ask,
+  createActorSystem,
+  type DeadLetterEvent,
+  receive,
+} from '@troupe/core';
 import {
   type Connection,
   ForwardingConnection,
@@ -11,6 +18,7 @@ import { eventually } from '../../transport/conformance/transportConformance';
 import { messageType, type RemoteNode, Serialization, startRemoting } from '../src';
 
 type Note = { type: 'test/note'; n: number; text: string };
+type Question = { type: 'test/question'; n: number; replyTo: ActorRef<Note> };
 
 /** Counts the transport messages a node sends, and their bytes. */
 class CountingConnection extends ForwardingConnection {
@@ -42,7 +50,10 @@ class CountingTransport extends ForwardingTransport {
   }
 }
 
-const serialization = () => new Serialization().register(messageType<Note>('test/note'));
+const serialization = () =>
+  new Serialization()
+    .register(messageType<Note>('test/note'))
+    .register(messageType<Question>('test/question'));
 
 describe('batching: what one node tells another in one turn', () => {
   let net: MemoryNetwork;
@@ -95,6 +106,38 @@ describe('batching: what one node tells another in one turn', () => {
     expect(counts.sent).toBe(1);
     // After the first envelope, only payloads go: far less than 500 full envelopes with their paths.
     expect(counts.bytes).toBeLessThan(500 * 40);
+  });
+
+  it('sends the replies of one turn to many asks as one message, each to its own ask, without repeating heads', async () => {
+    const counts = { sent: 0, bytes: 0 };
+    const asker = await startRemoting({
+      system: createActorSystem({ name: 'batch', logLevel: 'off' }),
+      transport: net.transport({ address: 'asker' }),
+      serialization: serialization(),
+    });
+    const answerer = await startRemoting({
+      system: createActorSystem({ name: 'batch', logLevel: 'off' }),
+      transport: new CountingTransport(net.transport({ address: 'answerer' }), counts),
+      serialization: serialization(),
+    });
+    nodes.push(asker, answerer);
+    answerer.system.spawn(
+      receive<Question>((_ctx, q) => q.replyTo.tell({ type: 'test/note', n: q.n * 10, text: '' })),
+      'oracle',
+    );
+    const oracle = asker.refFor<Question>(`${answerer.address}/user/oracle`);
+    const question = (n: number) =>
+      ask(oracle, (replyTo: ActorRef<Note>): Question => ({ type: 'test/question', n, replyTo }));
+    await question(-1); // connected before anything is counted
+    counts.sent = 0;
+    counts.bytes = 0;
+    const answers = await Promise.all([...Array(200).keys()].map(async (n) => (await question(n)).n));
+    expect(answers).toEqual([...Array(200).keys()].map((n) => n * 10));
+    // The 200 questions arrive in one message and are answered in one turn.
+    expect(counts.sent).toBe(1);
+    // Each reply carries its path and payload (some 40 bytes), not the incarnation (21 characters) and manifest
+    // again (over 70).
+    expect(counts.bytes / 200).toBeLessThan(50);
   });
 
   it('is cut into transport messages of at most 64 KiB (plus one envelope)', async () => {

@@ -6,6 +6,7 @@ import {
   encodeEnvelope,
   encodePayload,
   encodeUser,
+  encodeUserElsewhere,
   type Envelope,
   USER_AGAIN_HEAD,
   type RefCodec,
@@ -27,9 +28,16 @@ class FakeRef extends BaseRef<unknown> {
   sendSystem(_m: SysMsg): void {}
 }
 
+/** Refs of node `troupe://self@h:0` (incarnation 'self') go as a bare path, as a node writes its own actors. */
+const SELF = 'troupe://self@h:0';
 const refs: RefCodec = {
-  write: (r) => [(r as FakeRef).node, r.path, (r as FakeRef).incarnation],
+  write: (r) => {
+    const ref = r as FakeRef;
+    return ref.node === SELF ? [ref.path] : [ref.node, ref.path, ref.incarnation];
+  },
   read: (node, path, incarnation) => new FakeRef(node, path, incarnation),
+  // As if decoding a message from node `troupe://peer@h:2`, incarnation 'peer'.
+  readOwn: (path) => new FakeRef('troupe://peer@h:2', path, 'peer'),
 };
 
 const raw = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -150,6 +158,44 @@ describe('the wire format', () => {
       0x62,
     ]);
     malformed(tagged);
+  });
+
+  it("writes a ref to the sending node's own actor as its bare path, read back as the sender's", () => {
+    const own = new FakeRef(SELF, '/temp/$7', 'self');
+    const other = new FakeRef('troupe://a@h:1', '/user/x', 'inc1');
+    const payload = { own, other };
+    const bytes = encodeEnvelope(
+      { kind: WireKind.User, to: '', path: '/user/y', manifest: 'm', payload },
+      refs,
+    );
+    // Neither the sender's address nor its incarnation travels; the other node's do.
+    const text = Buffer.from(bytes).toString('latin1');
+    expect(text).not.toContain('self');
+    expect(text).toContain('troupe://a@h:1');
+    const got = (decodeEnvelope(bytes, refs) as { payload: { own: FakeRef; other: FakeRef } }).payload;
+    expect([got.own.node, got.own.path, got.own.incarnation]).toEqual([
+      'troupe://peer@h:2',
+      '/temp/$7',
+      'peer',
+    ]);
+    expect([got.other.node, got.other.path, got.other.incarnation]).toEqual([
+      'troupe://a@h:1',
+      '/user/x',
+      'inc1',
+    ]);
+  });
+
+  it('refuses a bare-path ref whose path is not a path, and refs of other lengths', () => {
+    const tag = (items: unknown[]) => {
+      const bytes = raw.encode([0, '', '/user/a', 'm', 1]);
+      return new Uint8Array([...bytes.subarray(0, bytes.length - 1), 0xd9, 0x9c, 0x41, ...raw.encode(items)]);
+    };
+    expect(decodeEnvelope(tag(['/user/b']), refs)).toMatchObject({ payload: expect.any(FakeRef) });
+    malformed(tag([7]));
+    malformed(tag(['user/b']));
+    malformed(tag([]));
+    malformed(tag(['troupe://a@h:1', '/user/b']));
+    malformed(tag(['troupe://a@h:1', '/user/b', 'i', 'extra']));
   });
 
   it('refuses nesting deeper than the limit instead of overflowing the stack', () => {
@@ -295,7 +341,7 @@ describe('values in messages', () => {
 
   it('accepts one ref twice in a message even when the node hands out one object for it', () => {
     const canonical = new FakeRef('troupe://a@h:1', '/user/x', 'i');
-    const oneRef: RefCodec = { write: refs.write, read: () => canonical };
+    const oneRef: RefCodec = { write: refs.write, read: () => canonical, readOwn: () => canonical };
     const bytes = user({ a: canonical, b: [canonical] });
     const env = decodeEnvelope(Buffer.from(bytes), oneRef) as { payload: { a: unknown; b: unknown[] } };
     expect(env.payload.a).toBe(canonical);
@@ -391,6 +437,42 @@ describe('transport messages of many envelopes', () => {
       { kind: WireKind.User, to: 'inc', path: '/user/other', manifest: 'other', payload: { n: 4 } },
       { kind: WireKind.User, to: 'inc', path: '/user/other', manifest: 'other', payload: { n: 5 } },
     ]);
+  });
+
+  it('decodes an envelope elsewhere with the incarnation and manifest of the user envelope before it', () => {
+    const elsewhere = (path: string, payload: unknown) =>
+      Buffer.from(encodeUserElsewhere(path, payload, refs));
+    const message = Buffer.concat([
+      Buffer.from(user({ n: 1 })),
+      elsewhere('/temp/$a', { n: 2 }),
+      again({ n: 3 }),
+      elsewhere('/temp/$b', { n: 4 }),
+    ]);
+    expect(all(message)).toEqual([
+      { kind: WireKind.User, to: 'inc', path: '/user/y', manifest: 'm', payload: { n: 1 } },
+      { kind: WireKind.User, to: 'inc', path: '/temp/$a', manifest: 'm', payload: { n: 2 } },
+      // A repeat takes the head of the envelope elsewhere before it.
+      { kind: WireKind.User, to: 'inc', path: '/temp/$a', manifest: 'm', payload: { n: 3 } },
+      { kind: WireKind.User, to: 'inc', path: '/temp/$b', manifest: 'm', payload: { n: 4 } },
+    ]);
+    // Neither the incarnation nor the manifest travels again.
+    expect(elsewhere('/temp/$a', { n: 2 }).toString('latin1')).not.toMatch(/inc|m\b/);
+  });
+
+  it('refuses an envelope elsewhere with no user envelope before it, or with a bad path or shape', () => {
+    malformed(Buffer.from(encodeUserElsewhere('/temp/$a', 1, refs)));
+    const head = Buffer.from(user({ n: 1 }));
+    const refused = (tail: Uint8Array) => {
+      const seen: Envelope[] = [];
+      expect(() => decodeEnvelopes(Buffer.concat([head, tail]), refs, (env) => seen.push(env) > 0)).toThrow(
+        MalformedMessageError,
+      );
+      expect(seen).toHaveLength(1);
+    };
+    refused(raw.encode([WireKind.UserElsewhere, 'temp/$a', 1]));
+    refused(raw.encode([WireKind.UserElsewhere, 7, 1]));
+    refused(raw.encode([WireKind.UserElsewhere, '/temp/$a']));
+    refused(raw.encode([WireKind.UserElsewhere, '/temp/$a', 1, 2]));
   });
 
   it('refuses a repeated envelope with no user envelope before it in the same message', () => {

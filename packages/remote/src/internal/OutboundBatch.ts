@@ -28,8 +28,9 @@ export class OutboundBatch<R> {
   readonly messages: unknown[] = [];
   count = 0;
   /**
-   * The recipient and manifest of the last user envelope written in full, which a `UserAgain` envelope refers
-   * to. Undefined when the next user envelope must be written in full.
+   * The recipient and manifest of the last user envelope with a head (in full, or `UserElsewhere`), which the
+   * next `UserAgain` or `UserElsewhere` envelope refers to. Undefined when the next user envelope must be written
+   * in full.
    */
   lastRecipient: R | undefined = undefined;
   lastManifest: string | undefined = undefined;

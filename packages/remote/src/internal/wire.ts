@@ -18,6 +18,12 @@ export enum WireKind {
    * message can never make it name the wrong recipient.
    */
   UserAgain = 7,
+  /**
+   * `[8, path, payload]`: a user envelope for the same incarnation and manifest as the user envelope before it in
+   * the same transport message, to another path: the replies of one turn to many asks of one node. Scoped to one
+   * message as `UserAgain` is.
+   */
+  UserElsewhere = 8,
 }
 
 /**
@@ -35,10 +41,17 @@ export type Envelope =
   | { kind: WireKind.Death | WireKind.DeathAck; to: string; dead: string; watcher: string }
   | { kind: WireKind.Heartbeat };
 
-/** @internal How refs are written and read: as `[node address, path, incarnation]`. */
+/**
+ * @internal How refs are written and read. A ref to an actor of the sending node goes as `[path]`: the receiver
+ * knows which node (and incarnation) the message came from, so the address and incarnation (some fifty
+ * characters, in nearly every request's reply-to ref) need not travel. Any other ref goes as
+ * `[node address, path, incarnation]`.
+ */
 export interface RefCodec {
-  write(ref: BaseRef): [string, string, string];
+  write(ref: BaseRef): [string] | [string, string, string];
   read(node: string, path: string, incarnation: string): BaseRef;
+  /** A ref to an actor of the node whose message is being decoded. */
+  readOwn(path: string): BaseRef;
 }
 
 const REF_TAG = 40_001;
@@ -60,7 +73,9 @@ addExtension<BaseRef, unknown>({
   // Straight to a live ref, so that the walk over the decoded payload only checks and never rebuilds it.
   decode(data: unknown): BaseRef {
     if (!reading) throw new MalformedMessageError('an actor ref can only be decoded by a remoting node');
-    if (!Array.isArray(data) || data.length !== 3) throw new MalformedMessageError('malformed actor ref');
+    if (!Array.isArray(data)) throw new MalformedMessageError('malformed actor ref');
+    if (data.length === 1) return reading.readOwn(path(data[0]));
+    if (data.length !== 3) throw new MalformedMessageError('malformed actor ref');
     return reading.read(str(data[0], 'ref address', 512), path(data[1]), str(data[2], 'ref incarnation', 64));
   },
 });
@@ -176,6 +191,19 @@ export function encodeUser(
   }
 }
 
+/**
+ * @internal A `UserElsewhere` envelope, encoded. The bytes are a view of cbor-x's buffer, which the next encoding
+ * overwrites: copy them first.
+ */
+export function encodeUserElsewhere(path: string, payload: unknown, refs: RefCodec): Uint8Array {
+  writing = refs;
+  try {
+    return encoder.encode([WireKind.UserElsewhere, path, outgoing(payload, 0)]);
+  } finally {
+    writing = null;
+  }
+}
+
 /** @internal The bytes a `UserAgain` envelope starts with (a 2-element array, kind 7); its payload follows. */
 export const USER_AGAIN_HEAD: Uint8Array = Uint8Array.of(0x82, WireKind.UserAgain);
 
@@ -286,8 +314,8 @@ function setField(out: Record<string, unknown>, k: string, x: unknown): void {
 
 /**
  * @internal Decodes and validates one transport message: a CBOR sequence of envelopes (one or more, as the
- * sender batched them), from untrusted bytes. Calls `each` with every envelope in order, a `UserAgain` one
- * expanded, and stops early when `each` returns false. Throws `MalformedMessageError` at the first envelope
+ * sender batched them), from untrusted bytes. Calls `each` with every envelope in order, `UserAgain` and
+ * `UserElsewhere` ones expanded, and stops early when `each` returns false. Throws `MalformedMessageError` at the first envelope
  * that is not exactly an envelope: the ones before it were handled; nothing after it is trusted. Payload objects
  * are plain objects (no key that could reach a prototype: `__proto__`, `constructor`, `prototype`), and refs are
  * live refs.
@@ -333,6 +361,14 @@ function envelopeOf(raw: unknown, head: Extract<Envelope, { kind: WireKind.User 
       const payload = raw[1];
       checkPayload(payload);
       return { kind: WireKind.User, to: head.to, path: head.path, manifest: head.manifest, payload };
+    }
+    case WireKind.UserElsewhere: {
+      expectLength(raw, 3);
+      if (!head) throw new MalformedMessageError('a user envelope elsewhere with no user envelope before it');
+      const p = path(raw[1]);
+      const payload = raw[2];
+      checkPayload(payload);
+      return { kind: WireKind.User, to: head.to, path: p, manifest: head.manifest, payload };
     }
     case WireKind.User: {
       expectLength(raw, 5);
