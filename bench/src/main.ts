@@ -15,7 +15,8 @@ import { replaceBetweenMarkers } from './replace-between-markers.js';
 import { toRow } from './result-row.js';
 import { runInChild } from './run-in-child.js';
 import { scenarios } from './scenarios.js';
-import { runRemoteSection } from './remote/section.js';
+import { pinMode } from './remote/pin-processes.js';
+import { type RemoteSectionOptions, runRemoteSection } from './remote/section.js';
 import { judge } from './targets.js';
 
 const ROOT = join(__dirname, '..');
@@ -61,6 +62,8 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       // Profile both processes of every remote case into this directory; writes nothing unless --write.
       'cpu-prof': { type: 'string' },
+      // Pin each remote case's client and server to one CPU ('same') or two ('apart'); writes nothing unless --write.
+      pin: { type: 'string' },
     },
   });
   const onlyScenarios = list(values.scenario);
@@ -72,7 +75,10 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'core')
     await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
   if (only === undefined || only === 'remote')
-    await runRemote(values['cpu-prof'], values.write ?? values['cpu-prof'] === undefined);
+    await runRemote(
+      { cpuProfDir: values['cpu-prof'], pin: pinMode(values.pin) },
+      values.write ?? (values['cpu-prof'] === undefined && values.pin === undefined),
+    );
   // The simulation and cluster benches are scripts of their own; each writes its results file.
   if (only === undefined || only === 'sim') runScript('src/sim/simBench.ts');
   if (only === undefined || only === 'cluster') runScript('src/cluster/clusterBench.ts');
@@ -88,8 +94,9 @@ function runScript(file: string): void {
   }
 }
 
-async function runRemote(cpuProfDir: string | undefined, write: boolean): Promise<void> {
-  const { rows, table, machine, seconds, failures } = await runRemoteSection(cpuProfDir);
+async function runRemote(options: RemoteSectionOptions, write: boolean): Promise<void> {
+  const { cpuProfDir } = options;
+  const { rows, table, machine, seconds, failures } = await runRemoteSection(options);
   console.log(`\n${table}\n\n${rows.length} remote rows in ${seconds} s`);
   if (cpuProfDir) console.log(`profiles in ${cpuProfDir}; summarise with src/remote/summarize-profile.ts`);
   if (failures.length > 0) {

@@ -10,6 +10,7 @@ import { RESULT_PREFIX } from '../measurement.js';
 import { findRemoteCase, type RemoteCase } from './cases.js';
 import { measureRemote, type SampleStats, takeSample, warmUp } from './measure-remote.js';
 import type { RemoteClient } from './remote-client.js';
+import { PIN_ENV, pinCase, pinMode } from './pin-processes.js';
 import { ServerProcess } from './server-process.js';
 
 /** Harness → case over IPC. */
@@ -53,6 +54,8 @@ async function* commands(): AsyncGenerator<CaseCommand> {
 async function main(): Promise<void> {
   const remoteCase = findRemoteCase(process.argv[2]);
   const server = await ServerProcess.start(remoteCase.server, remoteCase.name);
+  const pin = pinMode(process.env[PIN_ENV]);
+  if (pin) pinCase(pin, server.pid);
   try {
     const client = await remoteCase.connect(server.address);
     if (process.send) {

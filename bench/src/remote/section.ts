@@ -10,6 +10,7 @@ import type { ResultRow } from '../result-row.js';
 import { findRemoteCase, type RemoteCaseName, remoteGroups } from './cases.js';
 import { type RemoteMeasurements, type SampleStats, summarize } from './measure-remote.js';
 import type { CaseCommand, CaseReport } from './run-remote-case.js';
+import { PIN_ENV, type PinMode } from './pin-processes.js';
 import { CPU_PROF_ENV, cpuProfArgs } from './server-process.js';
 
 /** Longest a case may take to warm up or to take one sample. */
@@ -106,11 +107,16 @@ class CaseProcess {
   }
 
   /** Forks the case and resolves once it has connected and warmed up. */
-  static async start(name: RemoteCaseName, cpuProfDir: string | undefined): Promise<CaseProcess> {
+  static async start(name: RemoteCaseName, options: RemoteSectionOptions): Promise<CaseProcess> {
+    const { cpuProfDir, pin } = options;
     const child = fork(join(__dirname, 'run-remote-case.ts'), [name], {
       execArgv: ['--import', 'tsx', ...cpuProfArgs(cpuProfDir, `${name}-client`)],
       cwd: join(__dirname, '..', '..'),
-      env: cpuProfDir ? { ...process.env, [CPU_PROF_ENV]: cpuProfDir } : process.env,
+      env: {
+        ...process.env,
+        ...(cpuProfDir ? { [CPU_PROF_ENV]: cpuProfDir } : {}),
+        ...(pin ? { [PIN_ENV]: pin } : {}),
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const cp = new CaseProcess(name, child);
@@ -202,8 +208,15 @@ export interface RemoteSection {
   failures: string[];
 }
 
-/** Runs every remote case, with both of its processes profiled into `cpuProfDir` when given. */
-export async function runRemoteSection(cpuProfDir?: string): Promise<RemoteSection> {
+export interface RemoteSectionOptions {
+  /** Profile both processes of every case into this directory. */
+  cpuProfDir?: string;
+  /** Pin each case's two processes to one CPU or to two (see pin-processes.ts). */
+  pin?: PinMode;
+}
+
+/** Runs every remote case. */
+export async function runRemoteSection(options: RemoteSectionOptions = {}): Promise<RemoteSection> {
   const began = Date.now();
   const machine = describeMachine(['ws', 'cbor-x']);
   const measured = new Map<RemoteCaseName, RemoteMeasurements>();
@@ -211,7 +224,7 @@ export async function runRemoteSection(cpuProfDir?: string): Promise<RemoteSecti
   for (const group of remoteGroups) {
     const processes: CaseProcess[] = [];
     try {
-      for (const name of group) processes.push(await CaseProcess.start(name, cpuProfDir));
+      for (const name of group) processes.push(await CaseProcess.start(name, options));
       const samples = new Map<RemoteCaseName, SampleStats[]>(group.map((name) => [name, []]));
       const rounds = findRemoteCase(group[0]).plan.samples;
       for (let round = 0; round < rounds; round++) {

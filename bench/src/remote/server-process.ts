@@ -53,6 +53,10 @@ export class ServerProcess {
     });
   }
 
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   private send(cmd: ServerCommand): boolean {
     return this.child.connected && this.child.send(cmd);
   }
