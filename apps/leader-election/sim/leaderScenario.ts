@@ -191,7 +191,9 @@ export async function leaderScenario(
         );
       };
       // With a cluster, the nodes that must follow are the live members up in the leader's view, a majority of all
-      // nodes. A node the others removed (downed while cut off) may not know it yet: it is out, by design.
+      // nodes. A node the others removed (downed while cut off) may not know it yet: it is out, by design. So is a
+      // node that downed itself (on the losing side of a partition): it has shut its system down, as Akka's does,
+      // and stays up in the others' view until they down it after `stableAfterMs`, longer than the bound here.
       const agreedInCluster = (): boolean => {
         for (const n of sim.nodes) {
           const e = history.elections.get(n.name);
@@ -203,7 +205,9 @@ export async function leaderScenario(
             .map((m) => m.address);
           if (up.length <= nodes / 2) continue;
           const term = e.election.term();
-          const followers = sim.nodes.filter((m) => m.alive && up.includes(m.address));
+          const followers = sim.nodes.filter(
+            (m) => m.alive && !m.node.system.isTerminated && up.includes(m.address),
+          );
           if (
             followers.length > nodes / 2 &&
             followers.every((m) => {

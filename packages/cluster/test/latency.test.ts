@@ -144,6 +144,38 @@ describe('the cluster on virtual time, counted in network hops and timer periods
     }
   });
 
+  it('tells every member when a node downs itself, also those others find unreachable: a member cut off from the rest learns of it at once', async () => {
+    const vc = new VirtualCluster(ClusterSettings.fast(), { latencyMs: HOP_MS });
+    const cut = (from: string, to: string) => vc.net.setLinkFaults(from, to, { dropRate: 1 });
+    try {
+      // n1, n2 and n3 would wait 20 s before downing anyone; n4 decides after the usual 2 s.
+      const patient = ClusterSettings.fast({ stableAfterMs: 20_000 });
+      const [, n2] = await vc.start(['n1', 'n2', 'n3'], ['n1', 'n2'], patient);
+      const [n4] = await vc.start(['n4'], ['n1', 'n2']);
+      await vc.runUntil(() => vc.allUp(4), 60_000, 'four nodes up');
+      // n2 is cut off from n1 and n3, both ways; n4 hears of it from them.
+      const cutAt = vc.clock.now();
+      for (const other of ['n1', 'n3']) {
+        cut('n2', other);
+        cut(other, 'n2');
+      }
+      await vc.run(2_000);
+      // Then n4 hears from nobody, so it finds everyone unreachable and, alone, downs itself. What it sends still
+      // arrives, as right after a partition heals.
+      for (const other of ['n1', 'n2', 'n3']) cut(other, 'n4');
+      await vc.runUntil(() => n4.node.system.isTerminated, 10_000, 'n4 downs itself');
+      expect(vc.eventAt(n4, 'member-downed', 'n4', cutAt)).toBeDefined();
+      // Nobody else can tell n2: only n4's own word reaches it.
+      await vc.runUntil(
+        () => vc.eventAt(n2, 'member-downed', 'n4', cutAt) !== undefined,
+        20 * HOP_MS,
+        'n2 learns that n4 is down',
+      );
+    } finally {
+      await vc.shutdown();
+    }
+  });
+
   it('with fast settings, suspects nobody while ten nodes start over a network where a first answer takes 700 ms, as a new connection on a loaded machine may', async () => {
     const vc = new VirtualCluster(ClusterSettings.fast(), { latencyMs: 350 });
     try {

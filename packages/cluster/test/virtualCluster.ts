@@ -44,8 +44,12 @@ export class VirtualCluster {
     return `troupe://${this.system}@${name}`;
   }
 
-  /** Creates the nodes and starts their clusters, all at the same virtual instant. */
-  async start(names: readonly string[], seeds: readonly string[]): Promise<VirtualMember[]> {
+  /** Creates the nodes and starts their clusters, all at the same virtual instant (with `settings`, if given). */
+  async start(
+    names: readonly string[],
+    seeds: readonly string[],
+    settings: ClusterSettings = this.settings,
+  ): Promise<VirtualMember[]> {
     const started: VirtualMember[] = [];
     for (const name of names) {
       const node = await createNode({
@@ -59,7 +63,7 @@ export class VirtualCluster {
       });
       const cluster = startCluster(node, {
         seeds: seeds.map((s) => this.addressOf(s)),
-        settings: this.settings,
+        settings,
       });
       const events: VirtualMember['events'] = [];
       cluster.subscribe((e) => events.push({ at: this.clock.now(), e }));

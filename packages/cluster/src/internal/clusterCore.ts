@@ -307,8 +307,10 @@ export function clusterCore(rt: Runtime, notify: (update: MembersUpdate) => void
       s.gone = true;
       ctx.timers.cancelAll();
       if (why === 'downed') {
-        const unreachable = unreachableMembers(s.gossip);
-        for (const [k, m] of s.gossip.members) if (k !== self && !unreachable.has(k)) sendGossip(m);
+        // Every member, also those this node finds unreachable: that finding may be a partition that has just
+        // healed (a node downs itself on the losing side), and a member that hears of it need not wait out its
+        // own detector and stable-after to down this node. Best effort: a member cut off misses it, as before.
+        for (const [k, m] of s.gossip.members) if (k !== self) sendGossip(m);
       }
       const me = s.view.members.get(self);
       if (me && !s.selfRemovedPublished) {
