@@ -18,7 +18,15 @@ import {
 } from './CacheError';
 import { CacheSettings, CONSISTENCIES, type Consistency } from './CacheSettings';
 import { CACHE_ACTOR_NAME } from './internal/CacheActor';
-import { type CacheReply, type ClientRequest, registerCacheProtocol } from './internal/protocol';
+import {
+  type CacheReply,
+  type ClientRequest,
+  type ClientRequestBatch,
+  registerCacheProtocol,
+  REQUEST_DELETE,
+  REQUEST_GET,
+  REQUEST_PUT,
+} from './internal/protocol';
 import { ReplyRouter } from './internal/ReplyRouter';
 import { HashRing } from './HashRing';
 
@@ -74,7 +82,7 @@ export class ActorCacheClient implements CacheClient {
   ) {}
 
   async get<T = unknown>(key: string, options: GetOptions = {}): Promise<T | undefined> {
-    const reply = await this.call(key, options, (consistency, timeoutMs, replyTo, id) => ({
+    const reply = await this.call(key, options, 0, (consistency, timeoutMs, replyTo, id) => ({
       type: 'cache/get',
       key,
       consistency,
@@ -89,8 +97,8 @@ export class ActorCacheClient implements CacheClient {
     const ttlMs = options.ttlMs ?? 0;
     if (options.ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && ttlMs > 0))
       throw new InvalidOptionError('ttlMs', options.ttlMs);
-    const copy = jsonCopy(value);
-    await this.call(key, options, (consistency, timeoutMs, replyTo, id) => ({
+    const { copy, bytes } = jsonCopy(value);
+    await this.call(key, options, bytes, (consistency, timeoutMs, replyTo, id) => ({
       type: 'cache/put',
       key,
       value: copy,
@@ -103,7 +111,7 @@ export class ActorCacheClient implements CacheClient {
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
-    await this.call(key, options, (consistency, timeoutMs, replyTo, id) => ({
+    await this.call(key, options, 0, (consistency, timeoutMs, replyTo, id) => ({
       type: 'cache/delete',
       key,
       consistency,
@@ -113,9 +121,11 @@ export class ActorCacheClient implements CacheClient {
     }));
   }
 
+  /** `valueBytes`: the size of the value a put carries (UTF-8 bytes of its JSON), 0 for others. */
   private async call(
     key: string,
     options: GetOptions,
+    valueBytes: number,
     make: (
       consistency: Consistency,
       timeoutMs: number,
@@ -130,12 +140,15 @@ export class ActorCacheClient implements CacheClient {
     if (!(Number.isSafeInteger(timeoutMs) && timeoutMs > 0))
       throw new InvalidOptionError('timeoutMs', timeoutMs);
     const coordinator = this.coordinatorOf(key);
+    const router = this.router;
     let reply: CacheReply;
     try {
-      reply = this.router
-        ? await this.router.request(
-            (id, replyTo) => coordinator.tell(make(consistency, timeoutMs, replyTo, id)),
+      reply = router
+        ? await router.batched(
+            coordinator as unknown as ActorRef<ClientRequestBatch>,
+            (id, items) => addItems(items, make(consistency, timeoutMs, router.ref, id)),
             timeoutMs + REPLY_GRACE_MS,
+            key.length * 3 + valueBytes + REQUEST_OVERHEAD_BYTES,
           )
         : await ask<ClientRequest, CacheReply>(
             coordinator,
@@ -153,18 +166,40 @@ export class ActorCacheClient implements CacheClient {
   }
 }
 
+/** Appends a request to the items of a {@link ClientRequestBatch}. */
+function addItems(items: unknown[], request: ClientRequest): void {
+  const { key, consistency, timeoutMs, id } = request;
+  if (request.type === 'cache/put')
+    items.push(REQUEST_PUT, id, key, consistency, timeoutMs, request.ttlMs, request.value);
+  else
+    items.push(
+      request.type === 'cache/get' ? REQUEST_GET : REQUEST_DELETE,
+      id,
+      key,
+      consistency,
+      timeoutMs,
+      0,
+      null,
+    );
+}
+
+/** What a request in a batch is counted as, beyond its key and value (as the nodes count their items). */
+const REQUEST_OVERHEAD_BYTES = 64;
+
 /**
- * The value in its JSON form: a copy the caller can no longer change, and what any node would store. A value
- * without one goes as it is, for the coordinator to refuse with the reason.
+ * The value in its JSON form: a copy the caller can no longer change, and what any node would store; and the
+ * UTF-8 bytes of that JSON. A value without one goes as it is, for the coordinator to refuse with the reason.
  */
-function jsonCopy(value: unknown): unknown {
+function jsonCopy(value: unknown): { copy: unknown; bytes: number } {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch {
-    return value;
+    return { copy: value, bytes: 0 };
   }
-  return json === undefined ? value : (JSON.parse(json) as unknown);
+  return json === undefined
+    ? { copy: value, bytes: 0 }
+    : { copy: JSON.parse(json) as unknown, bytes: Buffer.byteLength(json) };
 }
 
 /** Checks a key as every node does: a non-empty string of at most `maxLength` characters. */
@@ -210,6 +245,7 @@ export function createCacheClient(
     node.system,
     (timeoutMs) => new CacheTimeoutError(addresses.join(', '), timeoutMs - REPLY_GRACE_MS),
     () => new CacheStoppedError(node.address),
+    resolved.maxMessageBytes,
   );
   // Each key's coordinator, looked up on the ring once (a bounded number of keys).
   const chosen = new Map<string, ActorRef<ClientRequest>>();

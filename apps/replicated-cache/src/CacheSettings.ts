@@ -15,6 +15,24 @@ export interface CacheSettings {
   readonly defaultConsistency: Consistency;
   /** How long a coordinator waits for replicas before answering `ConsistencyUnavailableError`. Default 1000. */
   readonly requestTimeoutMs: number;
+  /**
+   * A coordinator first asks only as many replicas as the consistency still needs after its own answer (reachable,
+   * ready ones first, taken in turn), as Cassandra's speculative retry does: with N = 3 and quorum, one remote
+   * replica instead of two. When an answer has not come after this long, it asks the others too (at once when
+   * one of those asked fails, or is found unreachable). Applies to a write's first phase (the versions) and to
+   * reads; a write's second phase always goes to every replica. Safety does not depend on it, only latency when a
+   * replica is slow or gone: short enough that the others still have most of the request's time, long enough
+   * that a loaded replica's ordinary answer rarely misses it. Must be less than `requestTimeoutMs`; a request
+   * with a shorter timeout of its own waits at most half of it. 0: every replica at once (no targeting).
+   * Default: a tenth of `requestTimeoutMs` (100).
+   *
+   * @example
+   * ```ts
+   * // Replicas that answer within a few ms: ask the others sooner.
+   * const settings = CacheSettings.defaults({ requestTimeoutMs: 500, speculativeRetryMs: 20 });
+   * ```
+   */
+  readonly speculativeRetryMs: number;
   /** Longest key, in characters. Default 256. */
   readonly maxKeyLength: number;
   /** Largest value, as JSON in bytes. Default 64 KiB. */
@@ -57,11 +75,12 @@ export const CacheSettings = {
    * ```
    */
   defaults(overrides: Partial<CacheSettings> = {}): CacheSettings {
-    const s: CacheSettings = {
+    let s: CacheSettings = {
       replicationFactor: 3,
       vnodes: 64,
       defaultConsistency: 'quorum',
       requestTimeoutMs: 1000,
+      speculativeRetryMs: 0,
       maxKeyLength: 256,
       maxValueBytes: 64 * 1024,
       maxBytes: 64 * 1024 * 1024,
@@ -76,13 +95,18 @@ export const CacheSettings = {
       maxMessageBytes: 256 * 1024,
       ...overrides,
     };
+    if (overrides.speculativeRetryMs === undefined)
+      s = { ...s, speculativeRetryMs: Math.floor(s.requestTimeoutMs / 10) };
     for (const [name, value] of Object.entries(s)) {
       if (name === 'defaultConsistency') continue;
+      if (name === 'speculativeRetryMs' && value === 0) continue;
       if (!Number.isSafeInteger(value) || (value as number) < 1)
         throw new InvalidCacheSettingsError(`${name} must be a positive integer, got ${String(value)}`);
     }
     if (!CONSISTENCIES.includes(s.defaultConsistency))
       throw new InvalidCacheSettingsError(`defaultConsistency must be one, quorum or all`);
+    if (s.speculativeRetryMs >= s.requestTimeoutMs)
+      throw new InvalidCacheSettingsError('speculativeRetryMs must be less than requestTimeoutMs');
     if (s.merkleDepth > 16) throw new InvalidCacheSettingsError('merkleDepth must be at most 16');
     if (s.maxMessageBytes < s.maxValueBytes + s.maxKeyLength + ENTRY_OVERHEAD_BYTES)
       throw new InvalidCacheSettingsError(

@@ -39,6 +39,15 @@ export interface CacheStats {
   readonly antiEntropyRepairs: number;
   /** Entries handed to new owners after members changed. */
   readonly keysMoved: number;
+  /**
+   * Reads and writes coordinated here that asked more replicas than they first did: an answer had not come after
+   * `speculativeRetryMs`, or a replica asked was recovering or became unreachable.
+   */
+  readonly speculativeRetries: number;
+  /** Versions this node's replica sent other coordinators (the first phase of their writes). */
+  readonly versionsServed: number;
+  /** Reads this node's replica answered for other coordinators. */
+  readonly readsServed: number;
 }
 
 /** @internal The mutable counters behind {@link CacheStats}. */
@@ -55,4 +64,7 @@ export class StatsCounters {
   hintsDelivered = 0;
   antiEntropyRepairs = 0;
   keysMoved = 0;
+  speculativeRetries = 0;
+  versionsServed = 0;
+  readsServed = 0;
 }

@@ -126,9 +126,12 @@ export class EntryStore {
     return purged;
   }
 
-  /** Every held entry, least recently used first. */
-  *entries(): IterableIterator<[string, Entry]> {
-    for (const [key, stored] of this.map) yield [key, stored.entry];
+  /**
+   * Every held entry, least recently used first; with `storedBy`, only those stored (or last replaced) at or
+   * before that local time.
+   */
+  *entries(storedBy = Infinity): IterableIterator<[string, Entry]> {
+    for (const [key, stored] of this.map) if (stored.storedAt <= storedBy) yield [key, stored.entry];
   }
 
   /** Removes a key outright (it moved to other replicas). Its timestamp raises the floor. */

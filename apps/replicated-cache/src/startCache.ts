@@ -1,6 +1,6 @@
 import type { ActorRef } from '@troupe/core';
 import type { Cluster, ClusterEvent } from '@troupe/cluster';
-import type { RemoteNode } from '@troupe/remote';
+import { parseAddress, type RemoteNode } from '@troupe/remote';
 import { ActorCacheClient, type CacheClient } from './CacheClient';
 import { InvalidCacheSettingsError } from './CacheError';
 import { CacheSettings } from './CacheSettings';
@@ -66,7 +66,16 @@ export function startCache(node: RemoteNode, options: CacheOptions = {}): CacheN
     cacheActor(node, settings, initial, shared),
     CACHE_ACTOR_NAME,
   );
-  let unsubscribe = (): void => undefined;
+  // What the failure detectors say decides which replicas a coordinator asks first (see `speculativeRetryMs`).
+  const reachability = (transport: string, reachable: boolean, source: 'remote' | 'cluster'): void =>
+    ref.tell({ type: 'cache/reachability', transport, reachable, source });
+  const unsubscribers = [
+    node.onEvent((e) => {
+      if (e.type === 'peer-connected') reachability(e.peer, true, 'remote');
+      else if (e.type === 'peer-disconnected' || e.type === 'peer-unreachable')
+        reachability(e.peer, false, 'remote');
+    }),
+  ];
   if (options.cluster) {
     const cluster = options.cluster;
     const publish = (): void => {
@@ -76,9 +85,14 @@ export function startCache(node: RemoteNode, options: CacheOptions = {}): CacheN
         .map((m) => m.address);
       ref.tell({ type: 'cache/members', members });
     };
-    unsubscribe = cluster.subscribe((e: ClusterEvent) => {
-      if (e.type !== 'reachable' && e.type !== 'unreachable' && e.type !== 'leader-changed') publish();
-    });
+    unsubscribers.push(
+      cluster.subscribe((e: ClusterEvent) => {
+        if (e.type === 'reachable' || e.type === 'unreachable') {
+          const transport = parseAddress(e.member.address).transport;
+          if (e.member.address !== node.address) reachability(transport, e.type === 'reachable', 'cluster');
+        } else if (e.type !== 'leader-changed') publish();
+      }),
+    );
   }
   const client = new ActorCacheClient(() => ref, settings);
   let stopping: Promise<void> | undefined;
@@ -104,7 +118,7 @@ export function startCache(node: RemoteNode, options: CacheOptions = {}): CacheN
     replicasOf: (key) => shared.ring.preferenceList(key, settings.replicationFactor),
     stop(): Promise<void> {
       if (!stopping) {
-        unsubscribe();
+        for (const unsubscribe of unsubscribers) unsubscribe();
         node.system.stop(ref);
         stopping = node.system.whenStopped(ref);
       }

@@ -230,6 +230,23 @@ describe('a replicated cache of three nodes', () => {
     });
   });
 
+  it('leaves a key out of anti-entropy until its write has had requestTimeoutMs to reach the replicas', async () => {
+    const settings = { antiEntropyIntervalMs: 100, hintIntervalMs: 1_000_000, requestTimeoutMs: 1000 };
+    await withSimCache(settings, async (sim, cache) => {
+      sim.apply({ type: 'isolate', node: 'node-3' });
+      const written = sim.clock.now();
+      await sim.waitFor(cache('node-1').client.put('k', 'v'));
+      sim.apply({ type: 'heal' });
+      // Many rounds of anti-entropy, yet the write is still in flight as far as they are concerned.
+      await sim.run(700);
+      expect(held(cache('node-3'), 'k')).toBeUndefined();
+      await sim.runUntil(() => held(cache('node-3'), 'k') === 'v', 3000);
+      expect(held(cache('node-3'), 'k')).toBe('v');
+      expect(sim.clock.now() - written).toBeGreaterThanOrEqual(1000);
+      expect(cache('node-3').stats().antiEntropyRepairs).toBe(1);
+    });
+  });
+
   it('expires a key after its TTL', async () => {
     await withSimCache({}, async (sim, cache) => {
       await sim.waitFor(cache('node-1').client.put('session', 'abc', { ttlMs: 500 }));

@@ -6,8 +6,8 @@
  * requests in flight.
  *
  * - quorum writes: `put` at consistency quorum (ABD: the versions of 2 of 3 replicas, then the write, which 2 of
- *   3 acknowledge; the coordinator is one of them);
- * - quorum reads: `get` at consistency quorum of keys written before;
+ *   3 acknowledge; the coordinator is one of them, and asks one other replica for its version, in turn);
+ * - quorum reads: `get` at consistency quorum of keys written before (the coordinator and one other replica);
  * - the baseline, measured in the same run: the raw `ws` request/response server of the remote benchmark
  *   (bench/src/remote: `ws-req`, cbor-x, one request per frame), 100 in flight from the same driver.
  *
@@ -19,10 +19,13 @@
  *     [--cases quorum-write,quorum-read] [--cpu-prof DIR] [--coordinators all|one]
  *
  * `--cases` measures only those cases (the ratios need `raw-ws-req-100` among them; without it, only the rates,
- * latencies and CPU are printed). Every run prints the CPU time (from /proc) each process spent per request of
- * each cache case. `--cpu-prof DIR` profiles every node process into `DIR/node-<i>` and writes nothing; profile
- * this process too by running it under `node --cpu-prof --cpu-prof-dir=DIR/client`. `profileWindows.ts DIR`
- * then gives each process's CPU per request and its top functions, within the measured samples only.
+ * latencies and CPU are printed). Every run prints the CPU time and the write/read system calls (from /proc) each
+ * process spent per request of each case (the client and the processes serving it), and what the nodes' replicas
+ * served (version queries, reads) and how often a coordinator asked more replicas than it first did
+ * (`speculativeRetries`), over the whole run. `--cpu-prof DIR` profiles every node process into `DIR/node-<i>` and
+ * writes nothing; profile this process too by running it under `node --cpu-prof --cpu-prof-dir=DIR/client`.
+ * `profileWindows.ts DIR` then gives each process's CPU per request and its top functions, within the measured
+ * samples only.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -72,6 +75,21 @@ function cpuUs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+/**
+ * Write and read system calls a process (`self` for this one) has made so far, from /proc (Linux); undefined
+ * elsewhere. Messages go out in as many writes as the transports flush: how well they were batched.
+ */
+function syscalls(pid: number | 'self' | undefined): [number, number] | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1]);
+    return [field('syscw'), field('syscr')];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Linux's USER_HZ, which /proc/<pid>/stat counts in. */
 const CLOCK_TICKS = 100;
 
@@ -177,8 +195,8 @@ async function main(): Promise<void> {
     };
     // In a profiling run: when each sample ran, on the monotonic clock the profiles' timestamps use.
     const windows: { name: CaseName; fromUs: number; toUs: number; requests: number }[] = [];
-    // CPU time each process spent on each case (this one, the three nodes): what a request costs in all, which
-    // the shared machine's load changes far less than it changes throughput.
+    // CPU time each process spent on each case (this one, the three nodes, the servers of the raw and ask cases):
+    // what a request costs in all, which the shared machine's load changes far less than it changes throughput.
     const processes: [string, () => number | undefined][] = [
       [
         'client',
@@ -188,18 +206,39 @@ async function main(): Promise<void> {
         },
       ],
       ...nodes.map((p, i): [string, () => number | undefined] => [`node-${i + 1}`, () => cpuUs(p.pid)]),
+      ['raw-server', () => cpuUs(raw.pid)],
+      ['ask-server', () => cpuUs(echo.pid)],
     ];
+    /** The processes that work for a case. */
+    const partOf = (name: CaseName, label: string): boolean =>
+      label === 'client' ||
+      (name === 'raw-ws-req-100'
+        ? label === 'raw-server'
+        : name === 'troupe-ask-100'
+          ? label === 'ask-server'
+          : label.startsWith('node-'));
     const cpu = new Map<CaseName, Map<string, number>>(measured.map((c) => [c, new Map()]));
+    const pids: (number | 'self' | undefined)[] = ['self', ...nodes.map((p) => p.pid), raw.pid, echo.pid];
+    const calls = new Map<CaseName, [number, number][]>(measured.map((c) => [c, pids.map(() => [0, 0])]));
     for (let s = 0; s < samples; s++) {
       for (const name of measured) {
         const fromUs = Number(process.hrtime.bigint() / 1000n);
         const before = processes.map(([, f]) => f());
+        const callsBefore = pids.map(syscalls);
         const sample = await measure(cases[name], requests);
+        pids.forEach((pid, i) => {
+          const a = callsBefore[i];
+          const b = syscalls(pid);
+          if (!a || !b) return;
+          const sum = calls.get(name)![i];
+          sum[0] += (b[0] - a[0]) / (samples * requests);
+          sum[1] += (b[1] - a[1]) / (samples * requests);
+        });
         windows.push({ name, fromUs, toUs: Number(process.hrtime.bigint() / 1000n), requests });
         processes.forEach(([label, f], i) => {
           const a = before[i];
           const b = f();
-          if (a === undefined || b === undefined) return;
+          if (a === undefined || b === undefined || !partOf(name, label)) return;
           const per = cpu.get(name)!;
           per.set(label, (per.get(label) ?? 0) + (b - a) / (samples * requests));
         });
@@ -209,6 +248,21 @@ async function main(): Promise<void> {
         );
       }
     }
+    // What the targeting of replicas did over the whole run (warm-up included): version queries and reads each
+    // node's replica answered for a coordinator, and how often a coordinator asked more replicas than first.
+    const stats = await Promise.all(
+      nodes.map(async (p) => (await (await fetch(`${p.url}/stats`)).json()) as Record<string, number>),
+    );
+    console.log(
+      'replica work: ' +
+        stats
+          .map(
+            (st, i) =>
+              `node-${i + 1} versionsServed ${st.versionsServed} readsServed ${st.readsServed}` +
+              ` speculativeRetries ${st.speculativeRetries}`,
+          )
+          .join('; '),
+    );
     await cases['raw-ws-req-100'].close();
     await cases['troupe-ask-100'].close();
 
@@ -223,14 +277,22 @@ async function main(): Promise<void> {
         n: all.length,
       };
     };
-    // The raw and ask cases' servers are other processes: their rows leave them out.
     for (const name of measured) {
-      if (name === 'raw-ws-req-100' || name === 'troupe-ask-100') continue;
       const per = cpu.get(name)!;
       const total = [...per.values()].reduce((a, b) => a + b, 0);
       console.log(
         `${name}: ${total.toFixed(0)} µs CPU per request in all (` +
           [...per].map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') +
+          ')',
+      );
+      console.log(
+        `${name}: system calls per request, writes/reads (` +
+          calls
+            .get(name)!
+            .flatMap(([w, r], i) =>
+              partOf(name, processes[i][0]) ? [`${processes[i][0]} ${w.toFixed(2)}/${r.toFixed(2)}`] : [],
+            )
+            .join(', ') +
           ')',
       );
     }

@@ -1,6 +1,6 @@
 import { type ActorContext, type ActorRef, type Behavior, receive, setup } from '@troupe/core';
-import type { RemoteNode } from '@troupe/remote';
-import { type CacheSettings, replicasNeeded } from '../CacheSettings';
+import { parseAddress, type RemoteNode } from '@troupe/remote';
+import { type CacheSettings, type Consistency, replicasNeeded } from '../CacheSettings';
 import { StatsCounters } from '../CacheStats';
 import { type Entry, EntryStore, isLive } from '../EntryStore';
 import { HashRing } from '../HashRing';
@@ -9,7 +9,10 @@ import { MerkleTree } from '../MerkleTree';
 import {
   type AntiEntropyEntries,
   type AntiEntropyTree,
+  type CacheReply,
+  type CacheReplyBatch,
   type ClientRequest,
+  type ClientRequestBatch,
   type DeleteRequest,
   ENTRY_STRIDE,
   type GetRequest,
@@ -20,6 +23,9 @@ import {
   READ_SAME,
   READ_STRIDE,
   type ReplicaBatch,
+  REQUEST_GET,
+  REQUEST_PUT,
+  REQUEST_STRIDE,
   type ReplicaReplies,
   REPLY_READ_STRIDE,
   REPLY_VERSION_STRIDE,
@@ -34,6 +40,14 @@ import {
 export type LocalMessage =
   | { readonly type: 'cache/members'; readonly members: readonly string[] }
   | { readonly type: 'cache/deadline' }
+  | { readonly type: 'cache/retry' }
+  /** What the failure detectors say of a peer, by transport address (`source`: remoting or the cluster's). */
+  | {
+      readonly type: 'cache/reachability';
+      readonly transport: string;
+      readonly reachable: boolean;
+      readonly source: 'remote' | 'cluster';
+    }
   | { readonly type: 'cache/tick-hints' }
   | { readonly type: 'cache/tick-ae' }
   | { readonly type: 'cache/tick-sweep' }
@@ -41,7 +55,7 @@ export type LocalMessage =
   | { readonly type: 'cache/tick-rebalance' }
   | { readonly type: 'cache/flush' };
 
-export type CacheMessage = ClientRequest | PeerMessage | LocalMessage;
+export type CacheMessage = ClientRequest | ClientRequestBatch | PeerMessage | LocalMessage;
 
 /** The actor's name on every node: peers find each other's replicas at `<node address>/user/<name>`. */
 export const CACHE_ACTOR_NAME = 'replicated-cache';
@@ -52,6 +66,17 @@ const SYNC_CHUNK = 256;
 const HINTS_PER_TICK = 256;
 /** Preference lists kept per ring. */
 const PREFERENCES_KEPT = 65_536;
+/** Most replicas of a key whose choice a coordinator tracks (bits of a number); beyond, it asks them all. */
+const TARGETED_MAX = 30;
+
+/** Answers to one client's batched requests, laid out as in {@link CacheReplyBatch}. */
+interface ReplyBox {
+  done: number[];
+  found: unknown[];
+  failed: unknown[];
+  /** As `itemBytes` counts them; at `maxMessageBytes` the box goes at once. */
+  bytes: number;
+}
 
 /** Items for one peer, laid out as in {@link ReplicaBatch}. */
 interface Outbox {
@@ -97,6 +122,11 @@ interface ReadOp {
   digest: Entry | undefined;
   readonly replicas: readonly string[];
   readonly needed: number;
+  /** Bit i: `replicas[i]` was asked (this node's own replica: it answered). */
+  asked: number;
+  askedCount: number;
+  /** When to ask the replicas not asked yet, if the answers have not come. */
+  retryAt: number;
   readonly responses: Map<string, Entry | null>;
   readonly failures: Map<string, string>;
   /** Set once the read has picked its answer. */
@@ -114,6 +144,13 @@ interface WriteOp {
   deadline: number;
   readonly replicas: readonly string[];
   readonly needed: number;
+  /** Bit i: `replicas[i]` was asked for its version (this node's own replica: it answered). */
+  asked: number;
+  askedCount: number;
+  /** When to ask the replicas not asked yet, if the answers have not come. */
+  retryAt: number;
+  /** The version this node's replica held, offered to the others: they answer only with one above it. */
+  offered: Timestamp | undefined;
   /** First the versions a quorum holds are learned ('query'), then the write goes out above them ('write'). */
   phase: 'query' | 'write';
   /** Query phase: the replicas (ready ones) that answered with their version. */
@@ -181,11 +218,36 @@ class CacheReplica {
   private readonly deadlines = new Map<number, Set<Op>>();
   /** When the deadline timer fires (Infinity: not armed). */
   private deadlineAt = Infinity;
+  /**
+   * Operations that asked only some replicas, by the delay after which they ask the others, in the order they
+   * began (so by when they do). Consumed from `head`; completed operations are skipped when their time comes.
+   */
+  private readonly retries = new Map<number, { ops: Op[]; head: number }>();
+  /** When the retry timer fires (Infinity: not armed). */
+  private retryTimerAt = Infinity;
+  /** Turns the choice of the replicas asked first (at every flush), so that no one replica gets every request. */
+  private rotation = 0;
+  private chose = false;
+  /** Transport addresses that remoting's, or the cluster's, failure detector holds unreachable. */
+  private readonly downByRemote = new Set<string>();
+  private readonly downByCluster = new Set<string>();
+  /** Peers whose latest answer said they are recovering (their answers do not count). */
+  private readonly recovering = new Set<string>();
+  /** Peers that let an answer come late (past `speculativeRetryMs`), until they answer anything again. */
+  private readonly late = new Set<string>();
+  /** Members not to ask first: unreachable, recovering or late. */
+  private avoid = new Set<string>();
+  private readonly transports = new Map<string, string>();
+  /** Position of every other member on the current ring's member list, this node left out; and how many. */
+  private memberIndex = new Map<string, number>();
+  private others = 1;
   /** Preference lists of keys on the current ring (cleared when it changes). */
   private preferences = new Map<string, readonly string[]>();
   private nextId = 1;
   private readonly refs = new Map<string, ActorRef<PeerMessage>>();
   private readonly outboxes = new Map<string, Outbox>();
+  /** Answers to batched client requests, per reply-to ref: they go at the flush, one message per client. */
+  private readonly replyBoxes = new Map<ActorRef<CacheReply>, ReplyBox>();
   private flushPending = false;
   /** Per peer: key → entry that peer has not acknowledged. */
   private readonly hints = new Map<string, Map<string, Entry>>();
@@ -225,6 +287,8 @@ class CacheReplica {
       case 'cache/put':
       case 'cache/delete':
         return this.startWrite(msg);
+      case 'cache/requests':
+        return this.onRequests(msg);
       case 'cache/batch':
         return this.onBatch(msg);
       case 'cache/replies':
@@ -243,6 +307,10 @@ class CacheReplica {
         return this.setMembers(msg.members);
       case 'cache/deadline':
         return this.onDeadlines();
+      case 'cache/retry':
+        return this.onRetries();
+      case 'cache/reachability':
+        return this.onReachability(msg.transport, msg.reachable, msg.source);
       case 'cache/tick-hints':
         return this.deliverHints();
       case 'cache/tick-ae':
@@ -266,6 +334,10 @@ class CacheReplica {
     this.ring = next;
     this.shared.ring = next;
     this.preferences = new Map();
+    const others = next.members.filter((m) => m !== this.self);
+    this.memberIndex = new Map(others.map((m, i) => [m, i]));
+    this.others = Math.max(1, others.length);
+    this.updateAvoid();
     const wasInRing = this.inRing;
     this.inRing = next.members.includes(this.self);
     if (this.inRing && !wasInRing) {
@@ -335,6 +407,58 @@ class CacheReplica {
   private setReady(ready: boolean): void {
     this.ready = ready;
     this.shared.ready = ready;
+  }
+
+  // ---------------------------------------------------------------- reachability
+
+  private transportOf(member: string): string {
+    let t = this.transports.get(member);
+    if (t === undefined) {
+      try {
+        t = parseAddress(member).transport;
+      } catch {
+        t = member;
+      }
+      this.transports.set(member, t);
+    }
+    return t;
+  }
+
+  private updateAvoid(): void {
+    const avoid = new Set<string>();
+    for (const m of this.ring.members) {
+      if (m === this.self) continue;
+      const t = this.transportOf(m);
+      if (this.downByRemote.has(t) || this.downByCluster.has(t) || this.recovering.has(m) || this.late.has(m))
+        avoid.add(m);
+    }
+    this.avoid = avoid;
+  }
+
+  private onReachability(transport: string, reachable: boolean, source: 'remote' | 'cluster'): void {
+    const down = source === 'remote' ? this.downByRemote : this.downByCluster;
+    if (reachable === !down.has(transport)) return;
+    if (reachable) down.delete(transport);
+    else down.add(transport);
+    this.updateAvoid();
+    if (reachable) return;
+    // Whatever waits for an answer from it asks the other replicas now rather than after the delay.
+    for (const m of this.ring.members) if (this.transportOf(m) === transport) this.widenWaitingOn(m);
+  }
+
+  private widenWaitingOn(member: string): void {
+    for (const op of this.ops.values()) {
+      if (!this.isQuerying(op) || op.askedCount === op.replicas.length) continue;
+      const i = op.replicas.indexOf(member);
+      if (i < 0 || !(op.asked & (1 << i)) || this.hasAnswered(op, member)) continue;
+      this.widen(op);
+    }
+  }
+
+  private hasAnswered(op: Op, member: string): boolean {
+    return (
+      op.failures.has(member) || (op.kind === 'write' ? op.versions.has(member) : op.responses.has(member))
+    );
   }
 
   // ---------------------------------------------------------------- recovery
@@ -433,16 +557,28 @@ class CacheReplica {
   private outboxOf(peer: string): Outbox {
     let box = this.outboxes.get(peer);
     if (!box) this.outboxes.set(peer, (box = { reads: [], versions: [], writes: [], bytes: 0 }));
+    this.flushSoon();
+    return box;
+  }
+
+  private flushSoon(): void {
     if (!this.flushPending) {
       this.flushPending = true;
       this.ctx.self.tell({ type: 'cache/flush' });
     }
-    return box;
   }
 
   private flush(): void {
     this.flushPending = false;
+    // Only a turn that chose passes it on: turns of requests and turns of replies alternate, and counting both
+    // would give every turn of requests the same replica.
+    if (this.chose) {
+      this.rotation++;
+      this.chose = false;
+    }
     for (const [peer, box] of this.outboxes) this.send(peer, box);
+    for (const [replyTo, box] of this.replyBoxes) this.sendReplies(replyTo, box);
+    this.replyBoxes.clear();
   }
 
   /** Counts `bytes` more into a peer's outbox, and sends it at once when it is full. */
@@ -466,9 +602,12 @@ class CacheReplica {
 
   private onBatch(msg: ReplicaBatch): void {
     const ready = this.ready;
+    this.counters.readsServed += msg.reads.length / READ_STRIDE;
+    this.counters.versionsServed += msg.versions.length / VERSION_STRIDE;
     let reads: number[] = [];
     let entries: unknown[] = [];
     let bytes = 0;
+    const acks: number[] = [];
     const writes: unknown[] = [];
     const r = msg.reads;
     for (let i = 0; i < r.length; i += READ_STRIDE) {
@@ -492,7 +631,9 @@ class CacheReplica {
             ready,
             reads,
             entries,
+            current: [],
             versions: [],
+            acks: [],
             writes: [],
           });
           reads = [];
@@ -501,6 +642,7 @@ class CacheReplica {
         }
       }
     }
+    const current: number[] = [];
     const versions: unknown[] = [];
     const v = msg.versions;
     for (let i = 0; i < v.length; i += VERSION_STRIDE) {
@@ -513,7 +655,7 @@ class CacheReplica {
         (node === '' || compareTimestamps(held, [v[i + 2] as number, v[i + 3] as number, node]) > 0)
       )
         versions.push(v[i], held[0], held[1], held[2]);
-      else versions.push(v[i], 0, 0, '');
+      else current.push(v[i] as number);
     }
     const w = msg.writes;
     for (let i = 0; i < w.length; i += WRITE_STRIDE) {
@@ -530,14 +672,30 @@ class CacheReplica {
       this.applyWrite(key, entry);
       // Held now: this write, or a newer version (a write leaves a version behind, or the floor is above it).
       const held = this.store.versionOf(key) ?? entry.ts;
-      if (id !== 0 && compareTimestamps(held, entry.ts) === 0) writes.push(id, 0, 0, '', '');
+      if (id !== 0 && compareTimestamps(held, entry.ts) === 0) acks.push(id);
       else writes.push(id, held[0], held[1], held[2], id === 0 ? key : '');
     }
-    msg.replyTo.tell({ type: 'cache/replies', from: this.self, ready, reads, entries, versions, writes });
+    msg.replyTo.tell({
+      type: 'cache/replies',
+      from: this.self,
+      ready,
+      reads,
+      entries,
+      current,
+      versions,
+      acks,
+      writes,
+    });
   }
 
   private onReplies(msg: ReplicaReplies): void {
     const { from, ready } = msg;
+    if (ready === this.recovering.has(from) || this.late.has(from)) {
+      if (ready) this.recovering.delete(from);
+      else this.recovering.add(from);
+      this.late.delete(from);
+      this.updateAvoid();
+    }
     const r = msg.reads;
     const e = msg.entries;
     let j = 0;
@@ -562,33 +720,55 @@ class CacheReplica {
       }
       this.onReadReply(id, from, ready, entry);
     }
+    for (const id of msg.current) this.onVersion(id, from, ready, undefined);
     const v = msg.versions;
-    for (let i = 0; i < v.length; i += REPLY_VERSION_STRIDE) {
-      const node = v[i + 3] as string;
-      this.onVersion(
-        v[i] as number,
-        from,
-        ready,
-        node === '' ? undefined : [v[i + 1] as number, v[i + 2] as number, node],
-      );
+    for (let i = 0; i < v.length; i += REPLY_VERSION_STRIDE)
+      this.onVersion(v[i] as number, from, ready, [
+        v[i + 1] as number,
+        v[i + 2] as number,
+        v[i + 3] as string,
+      ]);
+    for (const id of msg.acks) {
+      const op = this.ops.get(id);
+      if (!op) continue;
+      // The replica holds what was sent.
+      const sent = op.kind === 'write' ? op.entry : op.best;
+      this.onWriteReply(id, from, op.request.key, ready, sent ? sent.ts : null, true);
     }
     const w = msg.writes;
     for (let i = 0; i < w.length; i += REPLY_WRITE_STRIDE) {
       const id = w[i] as number;
-      const node = w[i + 3] as string;
-      const explicit: Timestamp | null = node === '' ? null : [w[i + 1] as number, w[i + 2] as number, node];
+      const held: Timestamp = [w[i + 1] as number, w[i + 2] as number, w[i + 3] as string];
       if (id === 0) {
-        this.onWriteReply(0, from, w[i + 4] as string, ready, explicit);
+        this.onWriteReply(0, from, w[i + 4] as string, ready, held);
         continue;
       }
       const op = this.ops.get(id);
-      if (!op) {
-        if (explicit) this.hlc.observe(explicit);
-        continue;
-      }
-      const sent = op.kind === 'write' ? op.entry : op.best;
-      const held = explicit ?? (sent ? sent.ts : null);
-      this.onWriteReply(id, from, op.request.key, ready, held);
+      if (op) this.onWriteReply(id, from, op.request.key, ready, held);
+      else this.hlc.observe(held);
+    }
+  }
+
+  // ---------------------------------------------------------------- batched client requests
+
+  /** A remote client's requests of one turn: each starts as if it had come alone; answers go back batched. */
+  private onRequests(msg: ClientRequestBatch): void {
+    const items = msg.items;
+    const replyTo = msg.replyTo as unknown as ActorRef<CacheReply>;
+    for (let i = 0; i < items.length; i += REQUEST_STRIDE) {
+      const kind = items[i];
+      const common = {
+        id: items[i + 1] as number,
+        key: items[i + 2] as string,
+        consistency: items[i + 3] as Consistency,
+        timeoutMs: items[i + 4] as number,
+        replyTo,
+        batched: true,
+      };
+      if (kind === REQUEST_GET) this.startRead({ type: 'cache/get', ...common });
+      else if (kind === REQUEST_PUT)
+        this.startWrite({ type: 'cache/put', ...common, ttlMs: items[i + 5] as number, value: items[i + 6] });
+      else this.startWrite({ type: 'cache/delete', ...common });
     }
   }
 
@@ -614,6 +794,9 @@ class CacheReplica {
       responses: new Map(),
       failures: new Map(),
       digest: undefined,
+      asked: 0,
+      askedCount: 0,
+      retryAt: 0,
       best: undefined,
       holders: undefined,
       writeBackId: 0,
@@ -624,21 +807,15 @@ class CacheReplica {
     if (invalid) return this.reject(op, invalid[0], invalid[1]);
     if (replicas.length === 0) return this.fail(op, 'no members on the ring');
     const id = this.register(op, request.timeoutMs);
-    const { key } = request;
-    if (replicas.includes(this.self)) {
+    const self = replicas.indexOf(this.self);
+    if (self >= 0) {
       // This node's own answer first: the version it holds goes to the others as a digest.
-      const local = this.ready ? (this.store.get(key) ?? null) : null;
+      const local = this.ready ? (this.store.get(request.key) ?? null) : null;
       if (local) op.digest = local;
+      this.countAsked(op, self);
       this.onReadReply(id, this.self, this.ready, local);
     }
-    const digest = op.digest?.ts;
-    for (const r of replicas) {
-      if (r === this.self) continue;
-      const box = this.outboxOf(r);
-      if (digest) box.reads.push(id, key, digest[0], digest[1], digest[2]);
-      else box.reads.push(id, key, 0, 0, '');
-      this.charge(r, box, itemBytes(key));
-    }
+    this.askFirst(op);
   }
 
   private onReadReply(id: number, from: string, ready: boolean, entry: Entry | null): void {
@@ -651,10 +828,12 @@ class CacheReplica {
       op.responses.set(from, entry);
       if (op.best !== undefined) this.repairIfStale(op, from, entry);
     }
-    if (op.done && op.responses.size + op.failures.size === op.replicas.length) return this.forget(op);
+    if (op.done && op.responses.size + op.failures.size === op.askedCount) return this.forget(op);
     if (op.done || op.best !== undefined) return;
     if (op.responses.size >= op.needed) return this.decideRead(op);
-    if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+    if (op.replicas.length - op.failures.size < op.needed) return this.fail(op, this.shortfall(op));
+    // A recovering replica cannot count: the others are asked now.
+    if (!ready) this.widen(op);
   }
 
   private decideRead(op: ReadOp): void {
@@ -697,12 +876,12 @@ class CacheReplica {
     const best = op.best;
     if (best && isLive(best, this.now)) {
       this.counters.hits++;
-      this.reply(op.request, { ok: true, found: true, value: best.value });
+      this.reply(op.request, { ok: true, found: true, value: best.value }, best.size);
     } else {
       this.counters.misses++;
       this.reply(op.request, { ok: true, found: false, value: null });
     }
-    if (op.responses.size + op.failures.size === op.replicas.length) this.forget(op);
+    if (op.responses.size + op.failures.size === op.askedCount) this.forget(op);
   }
 
   // ---------------------------------------------------------------- coordinator: writes
@@ -718,6 +897,10 @@ class CacheReplica {
       deadline: 0,
       replicas,
       needed: replicasNeeded(request.consistency, replicas.length),
+      asked: 0,
+      askedCount: 0,
+      retryAt: 0,
+      offered: undefined,
       phase: 'query',
       versions: new Set(),
       behind: false,
@@ -733,21 +916,17 @@ class CacheReplica {
     if (invalid) return this.reject(op, invalid[0], invalid[1]);
     if (replicas.length === 0) return this.fail(op, 'no members on the ring');
     const id = this.register(op, request.timeoutMs);
-    const { key } = request;
     // ABD's first phase: learn the versions a quorum holds, so that the write goes out above every write that
     // finished before it began (one of them is in any quorum), whatever the clocks of their coordinators say.
     // Only the versions travel. A replica's own answer comes first; often it is all `one` needs.
     // The version offered is this replica's own: the others answer only with one above it.
-    const local = replicas.includes(this.self) ? this.store.versionOf(key) : undefined;
-    if (replicas.includes(this.self)) this.onVersion(id, this.self, this.ready, local);
-    if (op.phase !== 'query' || op.done) return;
-    for (const r of replicas) {
-      if (r === this.self) continue;
-      const box = this.outboxOf(r);
-      if (local) box.versions.push(id, key, local[0], local[1], local[2]);
-      else box.versions.push(id, key, 0, 0, '');
-      this.charge(r, box, itemBytes(key));
+    const self = replicas.indexOf(this.self);
+    if (self >= 0) {
+      op.offered = this.store.versionOf(request.key);
+      this.countAsked(op, self);
+      this.onVersion(id, this.self, this.ready, op.offered);
     }
+    this.askFirst(op);
   }
 
   private onVersion(id: number, from: string, ready: boolean, version: Timestamp | undefined): void {
@@ -763,7 +942,9 @@ class CacheReplica {
       if (version && version[0] > this.now) op.behind = true;
     }
     if (op.versions.size >= op.needed) return this.startWritePhase(op, id);
-    if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+    if (op.replicas.length - op.failures.size < op.needed) return this.fail(op, this.shortfall(op));
+    // A recovering replica cannot count: the others are asked now.
+    if (!ready) this.widen(op);
   }
 
   /** ABD's second phase: a timestamp above every version learned (the clock has observed them), to every replica. */
@@ -790,7 +971,8 @@ class CacheReplica {
   private sendWrite(to: string, id: number, key: string, entry: Entry): void {
     if (to === this.self) {
       this.applyWrite(key, entry);
-      this.onWriteReply(id, to, key, this.ready, this.store.versionOf(key) ?? null);
+      // Held: this write or a newer version, both applied here, so observed.
+      this.onWriteReply(id, to, key, this.ready, this.store.versionOf(key) ?? null, true);
       return;
     }
     const { ts } = entry;
@@ -810,10 +992,18 @@ class CacheReplica {
   }
 
   /** A replica's answer to a write: `held` is the version it holds for the key now (the write's, or newer). */
-  private onWriteReply(id: number, from: string, key: string, ready: boolean, held: Timestamp | null): void {
+  private onWriteReply(
+    id: number,
+    from: string,
+    key: string,
+    ready: boolean,
+    held: Timestamp | null,
+    observed = false,
+  ): void {
     if (held) {
-      this.hlc.observe(held);
-      this.clearHint(from, key, held);
+      // What this node sent it has observed already (its own stamp, or an entry it received).
+      if (!observed) this.hlc.observe(held);
+      if (this.hints.size > 0) this.clearHint(from, key, held);
     }
     const op = this.ops.get(id);
     if (!op || !op.replicas.includes(from)) return;
@@ -844,6 +1034,129 @@ class CacheReplica {
       return;
     }
     if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+  }
+
+  // ---------------------------------------------------------------- coordinator: which replicas to ask
+
+  /** Whether an operation still waits for the answers of its first phase (which go to some replicas only). */
+  private isQuerying(op: Op): boolean {
+    return !op.done && (op.kind === 'write' ? op.phase === 'query' : op.best === undefined);
+  }
+
+  private countAsked(op: Op, i: number): void {
+    if (i < TARGETED_MAX) op.asked |= 1 << i;
+    op.askedCount++;
+  }
+
+  /**
+   * Asks as many replicas as the consistency still needs after this node's own answer: reachable and ready ones
+   * first, starting from a different one each time. Which ones does not matter for safety (any two quorums
+   * meet); when their answers do not come, the others are asked after `speculativeRetryMs` (or at once, see
+   * `widen`).
+   */
+  private askFirst(op: Op): void {
+    if (!this.isQuerying(op)) return;
+    const n = op.replicas.length;
+    const left = n - op.askedCount;
+    const want = op.needed - (op.kind === 'write' ? op.versions.size : op.responses.size);
+    const delay = Math.min(this.settings.speculativeRetryMs, Math.floor(op.request.timeoutMs / 2));
+    if (want >= left || n > TARGETED_MAX || delay < 1) {
+      for (let i = 0; i < n; i++) if (!(op.asked & (1 << i)) || i >= TARGETED_MAX) this.ask(op, i);
+      return;
+    }
+    // In turn over the other members (not over a key's replicas, whose order differs per key): the first unasked
+    // replica at or after the member whose turn it is, one that is not to be avoided if there is one. The turn
+    // passes at each flush, not at each request: the requests of one turn then ask the same replica, whose one
+    // answer completes their first phase together, and their writes go out together, in one message per peer,
+    // rather than in one per replica that answered.
+    const m = this.others;
+    const turn = this.rotation % m;
+    this.chose = true;
+    for (let picked = 0; picked < want; picked++) {
+      let best = -1;
+      let bestRank = Infinity;
+      for (let i = 0; i < n; i++) {
+        if (op.asked & (1 << i)) continue;
+        const r = op.replicas[i];
+        const rank = (((this.memberIndex.get(r) ?? 0) - turn + m) % m) + (this.avoid.has(r) ? m : 0);
+        if (rank < bestRank) {
+          best = i;
+          bestRank = rank;
+        }
+      }
+      this.ask(op, best);
+    }
+    op.retryAt = this.now + delay;
+    let queue = this.retries.get(delay);
+    if (!queue) this.retries.set(delay, (queue = { ops: [], head: 0 }));
+    queue.ops.push(op);
+    if (op.retryAt < this.retryTimerAt) this.armRetry(op.retryAt);
+  }
+
+  /** Asks every replica not asked yet: an answer is late, or one of those asked cannot give it. */
+  private widen(op: Op): void {
+    if (!this.isQuerying(op) || op.askedCount >= op.replicas.length) return;
+    this.counters.speculativeRetries++;
+    for (let i = 0; i < op.replicas.length; i++) if (!(op.asked & (1 << i))) this.ask(op, i);
+  }
+
+  private ask(op: Op, i: number): void {
+    const to = op.replicas[i];
+    if (to === this.self) return;
+    this.countAsked(op, i);
+    const id = op.ids[0];
+    const { key } = op.request;
+    const box = this.outboxOf(to);
+    const v = op.kind === 'write' ? op.offered : op.digest?.ts;
+    const items = op.kind === 'write' ? box.versions : box.reads;
+    if (v) items.push(id, key, v[0], v[1], v[2]);
+    else items.push(id, key, 0, 0, '');
+    this.charge(to, box, itemBytes(key));
+  }
+
+  private armRetry(at: number): void {
+    this.retryTimerAt = at;
+    this.ctx.timers.startSingleTimer('retry', { type: 'cache/retry' }, Math.max(1, at - this.now));
+  }
+
+  private onRetries(): void {
+    const now = this.now;
+    let next = Infinity;
+    let marked = false;
+    for (const [delay, queue] of this.retries) {
+      const { ops } = queue;
+      while (queue.head < ops.length) {
+        const op = ops[queue.head];
+        if (op.retryAt > now) {
+          next = Math.min(next, op.retryAt);
+          break;
+        }
+        queue.head++;
+        if (!this.isQuerying(op)) continue;
+        // Until they answer something, the replicas that kept this one waiting are not asked first: with one
+        // gone silent (before a failure detector says so), only the first requests to it wait.
+        for (let i = 0; i < op.replicas.length; i++) {
+          const r = op.replicas[i];
+          if (op.asked & (1 << i) && !this.hasAnswered(op, r) && !this.late.has(r)) {
+            this.late.add(r);
+            marked = true;
+          }
+        }
+        this.widen(op);
+      }
+      if (queue.head === ops.length) this.retries.delete(delay);
+      else if (queue.head >= 1024) {
+        ops.splice(0, queue.head);
+        queue.head = 0;
+      }
+    }
+    if (marked) this.updateAvoid();
+    this.retryTimerAt = Infinity;
+    // Operations that completed stay queued until their time (dropping each would cost every request): under
+    // load the head is always a moment away. Firing at most every tenth of the delay keeps that to a few timers
+    // per delay, at the price of asking the others up to a tenth of the delay late.
+    const granularity = Math.ceil(this.settings.speculativeRetryMs / 10);
+    if (next < Infinity) this.armRetry(Math.max(next, now + granularity));
   }
 
   // ---------------------------------------------------------------- coordinator: bookkeeping
@@ -959,10 +1272,29 @@ class CacheReplica {
     return undefined;
   }
 
+  /** `valueBytes`: the size of a value found. */
   private reply(
     request: ClientRequest,
     r: { ok: boolean; found: boolean; value: unknown; code?: string; reason?: string },
+    valueBytes = 0,
   ): void {
+    if ((request as { batched?: boolean }).batched) {
+      const { replyTo } = request;
+      let box = this.replyBoxes.get(replyTo);
+      const bytes = itemBytes(request.key, valueBytes);
+      // A message over the transport's largest would be refused whole, and every answer in it lost.
+      if (box && box.bytes + bytes > this.settings.maxMessageBytes) {
+        this.sendReplies(replyTo, box);
+        box = undefined;
+      }
+      if (!box) this.replyBoxes.set(replyTo, (box = { done: [], found: [], failed: [], bytes: 0 }));
+      box.bytes += bytes;
+      if (!r.ok) box.failed.push(request.id, r.code ?? 'CACHE_ERR_UNKNOWN', r.reason ?? '');
+      else if (r.found) box.found.push(request.id, r.value);
+      else box.done.push(request.id);
+      this.flushSoon();
+      return;
+    }
     request.replyTo.tell({
       type: 'cache/reply',
       id: request.id,
@@ -971,6 +1303,16 @@ class CacheReplica {
       value: r.value,
       code: r.code ?? null,
       reason: r.reason ?? null,
+    });
+  }
+
+  private sendReplies(replyTo: ActorRef<CacheReply>, box: ReplyBox): void {
+    this.replyBoxes.delete(replyTo);
+    (replyTo as unknown as ActorRef<CacheReplyBatch>).tell({
+      type: 'cache/reply-batch',
+      done: box.done,
+      found: box.found,
+      failed: box.failed,
     });
   }
 
@@ -1030,9 +1372,14 @@ class CacheReplica {
 
   // ---------------------------------------------------------------- anti-entropy
 
-  /** Entries this node holds that `peer` replicates too (by this node's ring). */
+  /**
+   * Entries this node holds that `peer` replicates too (by this node's ring), but for those stored within the
+   * last `requestTimeoutMs`: their writes are still under way (the second phase to every replica, hints for the
+   * ones that do not answer by the deadline), and comparing them would only ship hot keys back and forth while
+   * they are in flight. They are compared once they have settled.
+   */
   private *sharedWith(peer: string): IterableIterator<[string, Entry]> {
-    for (const [key, entry] of this.store.entries()) {
+    for (const [key, entry] of this.store.entries(this.now - this.settings.requestTimeoutMs)) {
       const list = this.replicasOf(key);
       if (list.includes(peer) && list.includes(this.self)) yield [key, entry];
     }

@@ -53,6 +53,40 @@ export interface CacheReply {
   readonly reason: string | null;
 }
 
+/**
+ * The requests a remote client made while its process ran one turn, for one coordinator, in one message: with
+ * many requests in flight, one envelope to encode, send, decode and deliver instead of one per request. Flat,
+ * as {@link ReplicaBatch}.
+ */
+export interface ClientRequestBatch {
+  readonly type: 'cache/requests';
+  /**
+   * Per request: `kind, id, key, consistency, timeoutMs, ttlMs, value`: `kind` {@link REQUEST_GET},
+   * {@link REQUEST_PUT} or {@link REQUEST_DELETE}; `ttlMs` 0 and `value` null but for puts.
+   */
+  readonly items: readonly unknown[];
+  readonly replyTo: ActorRef<CacheReplyBatch>;
+}
+
+export const REQUEST_STRIDE = 7;
+export const REQUEST_GET = 0;
+export const REQUEST_PUT = 1;
+export const REQUEST_DELETE = 2;
+
+/** A coordinator's answers to batched requests, gathered per turn as well, by kind, flat. */
+export interface CacheReplyBatch {
+  readonly type: 'cache/reply-batch';
+  /** Ids of the requests that succeeded with nothing to return: writes, deletes, reads that found nothing. */
+  readonly done: readonly number[];
+  /** Per read that found a value: `id, value`. */
+  readonly found: readonly unknown[];
+  /** Per request that failed: `id, code, reason`. */
+  readonly failed: readonly unknown[];
+}
+
+export const FOUND_STRIDE = 2;
+export const FAILED_STRIDE = 3;
+
 // ---------------------------------------------------------------- coordinator ↔ replica
 
 /** An entry on the wire: `Entry` with `value` null for tombstones. */
@@ -101,12 +135,19 @@ export interface ReplicaReplies {
   readonly reads: readonly number[];
   /** Per {@link READ_ENTRY} answer, in order: `wall, logical, node, deleted (0/1), expiresAt, size, value`. */
   readonly entries: readonly unknown[];
-  /** Per version asked for: `id, wall, logical, node` (`node` '' when it holds none above the one offered). */
+  /** Ids of the versions asked for where the replica holds none above the one offered: the common answer. */
+  readonly current: readonly number[];
+  /** Per other version asked for: `id, wall, logical, node`, the one the replica holds, above the one offered. */
   readonly versions: readonly unknown[];
   /**
-   * Per write: `id, wall, logical, node, key`: the version the replica holds for the key after the write. `node`
-   * '' when that is the version written (the common case; only for writes of an operation, id > 0, whose
-   * coordinator knows what it sent); `key` only for writes of no operation (id 0: hints, repairs).
+   * Ids of the writes of an operation (id > 0) after which the replica holds the version written: the common
+   * answer (the coordinator knows what it sent).
+   */
+  readonly acks: readonly number[];
+  /**
+   * Per other write: `id, wall, logical, node, key`: the version the replica holds for the key after the write
+   * (newer than the one written, or the answer to a write of no operation, id 0: hints, repairs); `key` only for
+   * id 0.
    */
   readonly writes: readonly unknown[];
 }
@@ -228,14 +269,44 @@ function isReplies(m: Record<string, unknown>): boolean {
     if (!isNat(entries[i + 4]) || !isNat(entries[i + 5]) || (deleted === 1 && entries[i + 6] !== null))
       return false;
   }
-  const { versions } = m;
+  const { versions, current, acks } = m;
+  if (!isIdList(current) || !isIdList(acks)) return false;
   if (!Array.isArray(versions) || versions.length % REPLY_VERSION_STRIDE !== 0) return false;
   for (let i = 0; i < versions.length; i += REPLY_VERSION_STRIDE)
-    if (!isId(versions[i]) || !isFlatTimestamp(versions, i + 1, true)) return false;
+    if (!isId(versions[i]) || !isFlatTimestamp(versions, i + 1, false)) return false;
   if (!Array.isArray(writes) || writes.length % REPLY_WRITE_STRIDE !== 0) return false;
   for (let i = 0; i < writes.length; i += REPLY_WRITE_STRIDE)
-    if (!isId(writes[i]) || !isFlatTimestamp(writes, i + 1, writes[i] !== 0) || !isString(writes[i + 4]))
-      return false;
+    if (!isId(writes[i]) || !isFlatTimestamp(writes, i + 1, false) || !isString(writes[i + 4])) return false;
+  return true;
+}
+
+function isIdList(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (const id of v) if (!isId(id)) return false;
+  return true;
+}
+
+function isRequestBatch(m: Record<string, unknown>): boolean {
+  const { items } = m;
+  if (!Array.isArray(items) || items.length % REQUEST_STRIDE !== 0) return false;
+  for (let i = 0; i < items.length; i += REQUEST_STRIDE) {
+    const kind = items[i];
+    if (!(kind === REQUEST_GET || kind === REQUEST_PUT || kind === REQUEST_DELETE)) return false;
+    if (!isId(items[i + 1]) || !isString(items[i + 2]) || !isConsistency(items[i + 3])) return false;
+    if (!isTimeout(items[i + 4]) || !isNat(items[i + 5])) return false;
+    if (kind !== REQUEST_PUT && (items[i + 5] !== 0 || items[i + 6] !== null)) return false;
+  }
+  return true;
+}
+
+function isReplyBatch(m: Record<string, unknown>): boolean {
+  const { done, found, failed } = m;
+  if (!isIdList(done)) return false;
+  if (!Array.isArray(found) || found.length % FOUND_STRIDE !== 0) return false;
+  for (let i = 0; i < found.length; i += FOUND_STRIDE) if (!isId(found[i])) return false;
+  if (!Array.isArray(failed) || failed.length % FAILED_STRIDE !== 0) return false;
+  for (let i = 0; i < failed.length; i += FAILED_STRIDE)
+    if (!isId(failed[i]) || !isString(failed[i + 1]) || !isString(failed[i + 2])) return false;
   return true;
 }
 
@@ -304,6 +375,10 @@ export function registerCacheProtocol(serialization: Serialization): Serializati
           (m.reason === null || isString(m.reason)),
       ),
     )
+    .register(
+      messageType<ClientRequestBatch>('cache/requests', (m) => isRequestBatch(m) && isActorRef(m.replyTo)),
+    )
+    .register(messageType<CacheReplyBatch>('cache/reply-batch', (m) => isReplyBatch(m)))
     .register(
       messageType<ReplicaBatch>(
         'cache/batch',

@@ -1,0 +1,73 @@
+import { createActorSystem, receive } from '@troupe/core';
+import { MalformedMessageError, Serialization } from '@troupe/remote';
+import { registerCacheProtocol } from '../src';
+
+describe('the batched client messages on the wire', () => {
+  const system = createActorSystem({ name: 'protocol-test' });
+  const replyTo = system.spawn(receive(() => undefined));
+  const serialization = registerCacheProtocol(new Serialization());
+  afterAll(() => system.terminate());
+
+  const requests = (items: unknown[]) => ({ type: 'cache/requests', items, replyTo });
+  const decodes = (manifest: string, data: unknown) => () => serialization.fromWire(manifest, data);
+
+  it('accepts gets, puts and deletes laid out seven items each', () => {
+    const items = [
+      0,
+      1,
+      'a',
+      'quorum',
+      1000,
+      0,
+      null,
+      1,
+      2,
+      'b',
+      'all',
+      500,
+      60_000,
+      { x: 1 },
+      2,
+      3,
+      'c',
+      'one',
+      10,
+      0,
+      null,
+    ];
+    expect(serialization.fromWire('cache/requests', requests(items))).toEqual(requests(items));
+  });
+
+  it('refuses a batch of requests with an item out of place', () => {
+    for (const items of [
+      [0, 1, 'a', 'quorum', 1000, 0], // not a whole request
+      [3, 1, 'a', 'quorum', 1000, 0, null], // no such kind
+      [0, 1, 'a', 'most', 1000, 0, null], // no such consistency
+      [0, 1, 42, 'quorum', 1000, 0, null], // a key that is no string
+      [0, -1, 'a', 'quorum', 1000, 0, null], // a negative id
+      [1, 1, 'a', 'quorum', 0, 0, 'v'], // no timeout
+      [0, 1, 'a', 'quorum', 1000, 0, 'v'], // a get with a value
+    ])
+      expect(decodes('cache/requests', requests(items))).toThrow(MalformedMessageError);
+    expect(decodes('cache/requests', { type: 'cache/requests', items: [], replyTo: 'nobody' })).toThrow(
+      MalformedMessageError,
+    );
+  });
+
+  it('accepts answers by kind and refuses them out of place', () => {
+    const ok = {
+      type: 'cache/reply-batch',
+      done: [1, 2],
+      found: [3, { v: 1 }],
+      failed: [4, 'CACHE_ERR_X', 'why'],
+    };
+    expect(serialization.fromWire('cache/reply-batch', ok)).toEqual(ok);
+    for (const bad of [
+      { ...ok, done: ['1'] },
+      { ...ok, found: [3] },
+      { ...ok, failed: [4, null, 'why'] },
+      { ...ok, failed: undefined },
+    ])
+      expect(decodes('cache/reply-batch', bad)).toThrow(MalformedMessageError);
+  });
+});
