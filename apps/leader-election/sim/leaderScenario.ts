@@ -70,7 +70,15 @@ interface History {
   readonly elections: Map<string, { generation: number; election: LeaderElection; cluster?: Cluster }>;
   /** The storage of each node, standing for its disk: it survives crashes. */
   readonly disks: Map<string, ElectionStorage>;
+  /** While the scenario runs: what the supervisor restarts a node through. */
+  sim: Simulation | undefined;
 }
+
+/**
+ * How long after a node shut itself down (it downed itself, on the losing side of a partition) its supervisor
+ * starts it again, as systemd or Kubernetes would restart a process that exited: Akka's advice for a downed node.
+ */
+const SUPERVISOR_RESTART_MS = 200;
 
 const SYSTEM = 'sim';
 
@@ -112,6 +120,13 @@ function leaderApp(
         open = undefined;
       }
     });
+    if (cluster) {
+      // A crash by the nemesis never terminates the system; only the node itself does, when it leaves the cluster.
+      void node.node.system.whenTerminated.then(() => {
+        if (node.alive && history.sim)
+          history.sim.apply({ type: 'crash', node: node.name, restartAfterMs: SUPERVISOR_RESTART_MS });
+      });
+    }
     history.elections.set(node.name, {
       generation: node.generation,
       election,
@@ -144,6 +159,7 @@ export async function leaderScenario(
     leases: [],
     elections: new Map(),
     disks: new Map(),
+    sim: undefined,
   };
   return simulate(
     {
@@ -169,6 +185,7 @@ export async function leaderScenario(
     },
     async (sim: Simulation) => {
       history.now = () => sim.clock.now();
+      history.sim = sim;
       await sim.run(nemesisMs);
       const quietAt = sim.clock.now();
       const agreed = (): boolean => (options.cluster ? agreedInCluster() : agreedByAll());
@@ -226,6 +243,7 @@ export async function leaderScenario(
       // With a cluster, members still coming up (a restarted node rejoining) may join the set that must agree.
       if (!options.cluster)
         sim.check(agreed(), 'the leader elected after the nemesis did not hold for 200 ms');
+      history.sim = undefined;
       return checkLeader(sim, history, electedAfterQuietMs);
     },
   );
