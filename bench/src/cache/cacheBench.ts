@@ -15,7 +15,7 @@
  * JSON object per line to bench/results/cache.jsonl (`{"bench", "metric", "value", "unit", "baseline",
  * "ratio", ...}`, baseline = the raw figure) and the table between the `results:cache` markers of bench/README.md.
  *
- *   node --import tsx bench/src/cache/cacheBench.ts [--samples 5] [--requests 4000] [--no-write]
+ *   node --import tsx bench/src/cache/cacheBench.ts [--samples 7] [--requests 12000] [--no-write]
  *     [--cases quorum-write,quorum-read] [--cpu-prof DIR] [--coordinators all|one]
  *
  * `--cases` measures only those cases (the ratios need `raw-ws-req-100` among them; without it, only the rates,
@@ -115,8 +115,8 @@ function cacheClientCase(client: CacheClient, kind: 'write' | 'read'): RemoteCli
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      samples: { type: 'string', default: '5' },
-      requests: { type: 'string', default: '4000' },
+      samples: { type: 'string', default: '7' },
+      requests: { type: 'string', default: '12000' },
       'no-write': { type: 'boolean', default: false },
       cases: { type: 'string' },
       // 'all': the client is given every node and sends each request to the key's first replica, spreading the
