@@ -115,25 +115,30 @@ const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Ar
 // Byte strings copied out: a view would keep a whole received frame alive for as long as the message is held.
 const decoder = new SafeKeyDecoder({ useRecords: false, mapsAsObjects: true, keyMap: {}, copyBuffers: true });
 
-/** @internal Plain CBOR that any peer can read: `[kind, ...fields]`, refs as tag 40001. */
-export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
+/** cbor-x's encoding of `value`, with `refs` writing the refs inside it (cbor-x's extensions are global). */
+function encodeWith(refs: RefCodec, value: unknown): Uint8Array {
   writing = refs;
   try {
-    switch (env.kind) {
-      case WireKind.User:
-        return encoder.encode([env.kind, env.to, env.path, env.manifest, outgoing(env.payload, 0)]);
-      case WireKind.Watch:
-      case WireKind.Unwatch:
-      case WireKind.WatchAck:
-        return encoder.encode([env.kind, env.to, env.watchee, env.watcher]);
-      case WireKind.Death:
-      case WireKind.DeathAck:
-        return encoder.encode([env.kind, env.to, env.dead, env.watcher]);
-      case WireKind.Heartbeat:
-        return encoder.encode([env.kind]);
-    }
+    return encoder.encode(value);
   } finally {
     writing = null;
+  }
+}
+
+/** @internal Plain CBOR that any peer can read: `[kind, ...fields]`, refs as tag 40001. */
+export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
+  switch (env.kind) {
+    case WireKind.User:
+      return encodeWith(refs, [env.kind, env.to, env.path, env.manifest, outgoing(env.payload, 0)]);
+    case WireKind.Watch:
+    case WireKind.Unwatch:
+    case WireKind.WatchAck:
+      return encodeWith(refs, [env.kind, env.to, env.watchee, env.watcher]);
+    case WireKind.Death:
+    case WireKind.DeathAck:
+      return encodeWith(refs, [env.kind, env.to, env.dead, env.watcher]);
+    case WireKind.Heartbeat:
+      return encodeWith(refs, [env.kind]);
   }
 }
 
@@ -164,31 +169,26 @@ export function encodeUser(
   cache: UserHeaderCache,
 ): Uint8Array {
   const head = cache.headerManifest === manifest ? cache.headerBytes : undefined;
-  writing = refs;
-  try {
-    const plain = outgoing(payload, 0);
-    if (head === undefined) {
-      if (cache.headerManifest === manifest) {
-        // The second message of this type to this recipient: keep the head. A 4-element array's head byte
-        // (0x84) becomes that of the 5-element envelope (0x85); both are one byte.
-        const h = Uint8Array.prototype.slice.call(encoder.encode([WireKind.User, to, path, manifest]));
-        h[0] = 0x85;
-        cache.headerBytes = h;
-      } else {
-        cache.headerManifest = manifest;
-        cache.headerBytes = undefined;
-      }
-      return encoder.encode([WireKind.User, to, path, manifest, plain]);
+  const plain = outgoing(payload, 0);
+  if (head === undefined) {
+    if (cache.headerManifest === manifest) {
+      // The second message of this type to this recipient: keep the head. A 4-element array's head byte
+      // (0x84) becomes that of the 5-element envelope (0x85); both are one byte.
+      const h = Uint8Array.prototype.slice.call(encoder.encode([WireKind.User, to, path, manifest]));
+      h[0] = 0x85;
+      cache.headerBytes = h;
+    } else {
+      cache.headerManifest = manifest;
+      cache.headerBytes = undefined;
     }
-    const body = encoder.encode(plain);
-    const n = head.length + body.length;
-    if (n > joined.length) joined = new Uint8Array(Math.max(n, joined.length * 2));
-    joined.set(head, 0);
-    joined.set(body, head.length);
-    return joined.subarray(0, n);
-  } finally {
-    writing = null;
+    return encodeWith(refs, [WireKind.User, to, path, manifest, plain]);
   }
+  const body = encodeWith(refs, plain);
+  const n = head.length + body.length;
+  if (n > joined.length) joined = new Uint8Array(Math.max(n, joined.length * 2));
+  joined.set(head, 0);
+  joined.set(body, head.length);
+  return joined.subarray(0, n);
 }
 
 /**
@@ -196,12 +196,7 @@ export function encodeUser(
  * overwrites: copy them first.
  */
 export function encodeUserElsewhere(path: string, payload: unknown, refs: RefCodec): Uint8Array {
-  writing = refs;
-  try {
-    return encoder.encode([WireKind.UserElsewhere, path, outgoing(payload, 0)]);
-  } finally {
-    writing = null;
-  }
+  return encodeWith(refs, [WireKind.UserElsewhere, path, outgoing(payload, 0)]);
 }
 
 /** @internal The bytes a `UserAgain` envelope starts with (a 2-element array, kind 7); its payload follows. */
@@ -212,12 +207,7 @@ export const USER_AGAIN_HEAD: Uint8Array = Uint8Array.of(0x82, WireKind.UserAgai
  * of cbor-x's buffer, which the next encoding overwrites: copy them first.
  */
 export function encodePayload(payload: unknown, refs: RefCodec): Uint8Array {
-  writing = refs;
-  try {
-    return encoder.encode(outgoing(payload, 0));
-  } finally {
-    writing = null;
-  }
+  return encodeWith(refs, outgoing(payload, 0));
 }
 
 /**
@@ -315,10 +305,10 @@ function setField(out: Record<string, unknown>, k: string, x: unknown): void {
 /**
  * @internal Decodes and validates one transport message: a CBOR sequence of envelopes (one or more, as the
  * sender batched them), from untrusted bytes. Calls `each` with every envelope in order, `UserAgain` and
- * `UserElsewhere` ones expanded, and stops early when `each` returns false. Throws `MalformedMessageError` at the first envelope
- * that is not exactly an envelope: the ones before it were handled; nothing after it is trusted. Payload objects
- * are plain objects (no key that could reach a prototype: `__proto__`, `constructor`, `prototype`), and refs are
- * live refs.
+ * `UserElsewhere` ones expanded, and stops early when `each` returns false. Throws `MalformedMessageError` at the
+ * first envelope that is not exactly an envelope: the ones before it were handled; nothing after it is trusted.
+ * Payload objects are plain objects (no key that could reach a prototype: `__proto__`, `constructor`,
+ * `prototype`), and refs are live refs.
  *
  * One cbor-x call for the whole message: cbor-x's set-up per call (and its native string extraction, which
  * reads ahead over the strings of many envelopes at once) costs more than decoding a small envelope.
@@ -355,18 +345,15 @@ function envelopeOf(raw: unknown, head: Extract<Envelope, { kind: WireKind.User 
   if (!Array.isArray(raw) || raw.length === 0) throw new MalformedMessageError('envelope is not an array');
   const kind = raw[0] as unknown;
   switch (kind) {
-    case WireKind.UserAgain: {
-      expectLength(raw, 2);
-      if (!head) throw new MalformedMessageError('a repeated user envelope with no user envelope before it');
-      const payload = raw[1];
-      checkPayload(payload);
-      return { kind: WireKind.User, to: head.to, path: head.path, manifest: head.manifest, payload };
-    }
+    case WireKind.UserAgain:
     case WireKind.UserElsewhere: {
-      expectLength(raw, 3);
-      if (!head) throw new MalformedMessageError('a user envelope elsewhere with no user envelope before it');
-      const p = path(raw[1]);
-      const payload = raw[2];
+      // `[7, payload]` or `[8, path, payload]`: the rest of the head is the user envelope's before it.
+      const again = kind === WireKind.UserAgain;
+      expectLength(raw, again ? 2 : 3);
+      if (!head)
+        throw new MalformedMessageError('a user envelope with no user envelope before it to refer to');
+      const p = again ? head.path : path(raw[1]);
+      const payload = raw[raw.length - 1];
       checkPayload(payload);
       return { kind: WireKind.User, to: head.to, path: p, manifest: head.manifest, payload };
     }
