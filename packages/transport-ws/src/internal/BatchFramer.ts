@@ -56,13 +56,21 @@ export class BatchFramer {
   static decode(frame: Buffer): Uint8Array[] | undefined {
     if (!BatchFramer.isWellFormed(frame)) return undefined;
     const messages: Uint8Array[] = [];
+    BatchFramer.forEach(frame, (message) => messages.push(message) > 0);
+    return messages;
+  }
+
+  /**
+   * Calls `each` with the messages of a frame that `isWellFormed`, in order, until it returns false: Buffer views
+   * into `frame` (a reader may use Buffer's decoders on them without wrapping each first), and no array.
+   */
+  static forEach(frame: Buffer, each: (message: Buffer) => boolean): void {
     for (let offset = 0; offset < frame.byteLength;) {
       const length = frame.readUInt32BE(offset);
       offset += LENGTH_PREFIX_BYTES;
-      messages.push(frame.subarray(offset, offset + length));
+      if (!each(frame.subarray(offset, offset + length))) return;
       offset += length;
     }
-    return messages;
   }
 
   /**

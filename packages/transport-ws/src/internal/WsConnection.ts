@@ -215,27 +215,26 @@ export class WsConnection implements Connection {
       });
       return;
     }
-    for (let offset = 0; offset < frame.byteLength;) {
-      const length = frame.readUInt32BE(offset);
-      offset += LENGTH_PREFIX_BYTES;
-      // Buffers, not bare Uint8Arrays: a reader may use Buffer's decoders on them without wrapping each first.
-      const message = frame.subarray(offset, offset + length);
-      offset += length;
-      // A listener may close the connection mid-batch; nothing is delivered after onClose.
-      if (this.isClosed()) return;
-      const listener = this.messageListener;
-      if (!listener) {
-        this.early.push(message);
-        continue;
-      }
-      // As `guard` does, without a closure per message.
-      try {
-        listener(message);
-      } catch (error) {
-        this.hooks.listenerThrew('onMessage', error);
-      }
-    }
+    BatchFramer.forEach(frame, this.deliver);
   }
+
+  /** One message of a batch frame, to the listener; false once closed: nothing is delivered after onClose. */
+  private readonly deliver = (message: Buffer): boolean => {
+    // A listener may close the connection mid-batch.
+    if (this.isClosed()) return false;
+    const listener = this.messageListener;
+    if (!listener) {
+      this.early.push(message);
+      return true;
+    }
+    // As `guard` does, without a closure per message.
+    try {
+      listener(message);
+    } catch (error) {
+      this.hooks.listenerThrew('onMessage', error);
+    }
+    return true;
+  };
 
   private onSocketError(error: Error & { code?: string }): void {
     const code = WS_ERROR_CLOSE_CODES[error.code ?? ''] ?? 1002;
