@@ -12,10 +12,7 @@ import {
 const SWEEP_MS = 100;
 
 type RouterMessage =
-  | CacheReply
-  | CacheReplyBatch
-  | { readonly type: 'cache/router-arm' }
-  | { readonly type: 'cache/router-sweep' };
+  CacheReplyBatch | { readonly type: 'cache/router-arm' } | { readonly type: 'cache/router-sweep' };
 
 interface Pending {
   readonly resolve: (reply: CacheReply) => void;
@@ -29,9 +26,9 @@ interface Pending {
  * timer) per request. Every request carries an id the coordinator echoes in its reply. Over the wire this is
  * what makes the replies cheap: they all go to the same actor with the same message type, so both ends reuse
  * the envelope's encoded head, and the coordinator decodes the same reply-to ref every time. Deadlines are
- * checked by one sweep every {@link SWEEP_MS}, only while requests are pending: no timer per request.
- * {@link ReplyRouter.batched} goes further: the requests made in one turn of this process go to each coordinator
- * in one message, and come back in one per turn of the coordinator.
+ * checked by one sweep every {@link SWEEP_MS}, only while requests are pending: no timer per request. The
+ * requests made in one turn of this process go to each coordinator in one message ({@link ReplyRouter.batched}),
+ * and their answers come back in one per turn of the coordinator.
  */
 export class ReplyRouter {
   readonly ref: ActorRef<CacheReply>;
@@ -54,13 +51,6 @@ export class ReplyRouter {
       receive<RouterMessage>(
         (ctx, msg) => {
           switch (msg.type) {
-            case 'cache/reply': {
-              const p = this.pending.get(msg.id);
-              if (!p) return; // Late: it timed out already.
-              this.pending.delete(msg.id);
-              p.resolve(msg);
-              return;
-            }
             case 'cache/reply-batch': {
               for (const id of msg.done) this.resolve(id, true, false, null, null, null);
               const { found, failed } = msg;
@@ -101,7 +91,7 @@ export class ReplyRouter {
   }
 
   /** Sends a request (built around its id) and resolves with the reply, or rejects once `timeoutMs` passed. */
-  request(send: (id: number, replyTo: ActorRef<CacheReply>) => void, timeoutMs: number): Promise<CacheReply> {
+  private request(send: (id: number) => void, timeoutMs: number): Promise<CacheReply> {
     if (this.stopped || this.system.isTerminated) return Promise.reject(this.gone());
     const id = this.nextId++;
     return new Promise<CacheReply>((resolve, reject) => {
@@ -111,7 +101,7 @@ export class ReplyRouter {
         (this.ref as unknown as ActorRef<RouterMessage>).tell({ type: 'cache/router-arm' });
       }
       try {
-        send(id, this.ref);
+        send(id);
       } catch (e) {
         this.pending.delete(id);
         reject(e);
@@ -160,11 +150,7 @@ export class ReplyRouter {
       coordinator.tell({ type: 'cache/requests', items, replyTo });
     } catch (e) {
       // Refused as a whole (the system stopping): every request in it fails.
-      for (let i = 1; i < items.length; i += REQUEST_STRIDE) {
-        const p = this.pending.get(items[i] as number);
-        this.pending.delete(items[i] as number);
-        p?.reject(e);
-      }
+      for (let i = 1; i < items.length; i += REQUEST_STRIDE) this.take(items[i] as number)?.reject(e);
     }
   }
 
@@ -176,10 +162,15 @@ export class ReplyRouter {
     code: string | null,
     reason: string | null,
   ): void {
+    // None when late: it timed out already.
+    this.take(id)?.resolve({ type: 'cache/reply', id, ok, found, value, code, reason });
+  }
+
+  /** The pending request `id`, no longer pending. */
+  private take(id: number): Pending | undefined {
     const p = this.pending.get(id);
-    if (!p) return; // Late: it timed out already.
-    this.pending.delete(id);
-    p.resolve({ type: 'cache/reply', id, ok, found, value, code, reason });
+    if (p) this.pending.delete(id);
+    return p;
   }
 
   private sweep(): void {
