@@ -22,6 +22,7 @@ import {
   type CacheReply,
   type ClientRequest,
   type ClientRequestBatch,
+  itemBytes,
   registerCacheProtocol,
   REQUEST_DELETE,
   REQUEST_GET,
@@ -148,7 +149,7 @@ export class ActorCacheClient implements CacheClient {
             coordinator as unknown as ActorRef<ClientRequestBatch>,
             (id, items) => addItems(items, make(consistency, timeoutMs, router.ref, id)),
             timeoutMs + REPLY_GRACE_MS,
-            key.length * 3 + valueBytes + REQUEST_OVERHEAD_BYTES,
+            itemBytes(key, valueBytes),
           )
         : await ask<ClientRequest, CacheReply>(
             coordinator,
@@ -182,9 +183,6 @@ function addItems(items: unknown[], request: ClientRequest): void {
       null,
     );
 }
-
-/** What a request in a batch is counted as, beyond its key and value (as the nodes count their items). */
-const REQUEST_OVERHEAD_BYTES = 64;
 
 /**
  * The value in its JSON form: a copy the caller can no longer change, and what any node would store; and the

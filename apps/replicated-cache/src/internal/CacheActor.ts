@@ -16,6 +16,7 @@ import {
   type DeleteRequest,
   ENTRY_STRIDE,
   type GetRequest,
+  itemBytes,
   type PeerMessage,
   type PutRequest,
   READ_ENTRY,
@@ -86,10 +87,6 @@ interface Outbox {
   /** Bytes of keys and values in it, as `itemBytes` counts them; at `maxMessageBytes` it goes at once. */
   bytes: number;
 }
-
-/** What an item of a message between nodes is counted as, beyond its key and value. */
-const ITEM_OVERHEAD_BYTES = 64;
-const itemBytes = (key: string, valueBytes = 0): number => key.length * 3 + valueBytes + ITEM_OVERHEAD_BYTES;
 
 /**
  * Splits entries into chunks of at most `SYNC_CHUNK` entries and `maxBytes` of keys and values (a chunk always
@@ -1060,10 +1057,7 @@ class CacheReplica {
     const left = n - op.askedCount;
     const want = op.needed - (op.kind === 'write' ? op.versions.size : op.responses.size);
     const delay = Math.min(this.settings.speculativeRetryMs, Math.floor(op.request.timeoutMs / 2));
-    if (want >= left || n > TARGETED_MAX || delay < 1) {
-      for (let i = 0; i < n; i++) if (!(op.asked & (1 << i)) || i >= TARGETED_MAX) this.ask(op, i);
-      return;
-    }
+    if (want >= left || n > TARGETED_MAX || delay < 1) return this.askRest(op);
     // In turn over the other members (not over a key's replicas, whose order differs per key): the first unasked
     // replica at or after the member whose turn it is, one that is not to be avoided if there is one. The turn
     // passes at each flush, not at each request: the requests of one turn then ask the same replica, whose one
@@ -1097,7 +1091,13 @@ class CacheReplica {
   private widen(op: Op): void {
     if (!this.isQuerying(op) || op.askedCount >= op.replicas.length) return;
     this.counters.speculativeRetries++;
-    for (let i = 0; i < op.replicas.length; i++) if (!(op.asked & (1 << i))) this.ask(op, i);
+    this.askRest(op);
+  }
+
+  /** Asks every replica not asked yet (all beyond `TARGETED_MAX`, whose asking is not tracked). */
+  private askRest(op: Op): void {
+    for (let i = 0; i < op.replicas.length; i++)
+      if (i >= TARGETED_MAX || !(op.asked & (1 << i))) this.ask(op, i);
   }
 
   private ask(op: Op, i: number): void {
@@ -1116,7 +1116,7 @@ class CacheReplica {
 
   private armRetry(at: number): void {
     this.retryTimerAt = at;
-    this.ctx.timers.startSingleTimer('retry', { type: 'cache/retry' }, Math.max(1, at - this.now));
+    this.armTimer('retry', { type: 'cache/retry' }, at);
   }
 
   private onRetries(): void {
@@ -1185,9 +1185,15 @@ class CacheReplica {
    */
   private armDeadline(at: number): void {
     this.deadlineAt = at;
-    // At least a millisecond: a timer due within a rounding error of now would find its deadline not quite
-    // reached, and re-arming for the difference can leave a (virtual) clock standing still.
-    this.ctx.timers.startSingleTimer('deadline', { type: 'cache/deadline' }, Math.max(1, at - this.now));
+    this.armTimer('deadline', { type: 'cache/deadline' }, at);
+  }
+
+  /**
+   * Arms the single timer `name` for `at`, at least a millisecond ahead: a timer due within a rounding error of
+   * now would find nothing quite due, and re-arming for the difference can leave a (virtual) clock standing still.
+   */
+  private armTimer(name: string, msg: LocalMessage, at: number): void {
+    this.ctx.timers.startSingleTimer(name, msg, Math.max(1, at - this.now));
   }
 
   private onDeadlines(): void {

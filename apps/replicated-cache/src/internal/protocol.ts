@@ -68,6 +68,12 @@ export interface ClientRequestBatch {
   readonly replyTo: ActorRef<CacheReplyBatch>;
 }
 
+/**
+ * What an item of a message between nodes (or from a client) is counted as, to keep each message under
+ * `maxMessageBytes`: its key at worst three bytes a character, its value's bytes, and a fixed overhead.
+ */
+export const itemBytes = (key: string, valueBytes = 0): number => key.length * 3 + valueBytes + 64;
+
 export const REQUEST_STRIDE = 7;
 export const REQUEST_GET = 0;
 export const REQUEST_PUT = 1;
