@@ -606,6 +606,8 @@ class CacheReplica {
     let bytes = 0;
     const acks: number[] = [];
     const writes: unknown[] = [];
+    const answer = (parts: Omit<ReplicaReplies, 'type' | 'from' | 'ready'>): void =>
+      msg.replyTo.tell({ type: 'cache/replies', from: this.self, ready, ...parts });
     const r = msg.reads;
     for (let i = 0; i < r.length; i += READ_STRIDE) {
       const id = r[i] as number;
@@ -622,17 +624,7 @@ class CacheReplica {
         bytes += itemBytes('', entry.size);
         if (bytes >= this.settings.maxMessageBytes) {
           // Values for many reads: they go in several replies, each whole (its reads with their entries).
-          msg.replyTo.tell({
-            type: 'cache/replies',
-            from: this.self,
-            ready,
-            reads,
-            entries,
-            current: [],
-            versions: [],
-            acks: [],
-            writes: [],
-          });
+          answer({ reads, entries, current: [], versions: [], acks: [], writes: [] });
           reads = [];
           entries = [];
           bytes = 0;
@@ -672,17 +664,7 @@ class CacheReplica {
       if (id !== 0 && compareTimestamps(held, entry.ts) === 0) acks.push(id);
       else writes.push(id, held[0], held[1], held[2], id === 0 ? key : '');
     }
-    msg.replyTo.tell({
-      type: 'cache/replies',
-      from: this.self,
-      ready,
-      reads,
-      entries,
-      current,
-      versions,
-      acks,
-      writes,
-    });
+    answer({ reads, entries, current, versions, acks, writes });
   }
 
   private onReplies(msg: ReplicaReplies): void {
