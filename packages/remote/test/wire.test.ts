@@ -1,4 +1,4 @@
-import { BaseRef, type SysMsg } from '@troupe/core';
+import { BaseRef, createSeededRandom, type SysMsg } from '@troupe/core';
 import { Encoder } from 'cbor-x';
 import { MalformedMessageError, UnregisteredMessageError } from '../src';
 import {
@@ -269,6 +269,57 @@ describe('values in messages', () => {
       twentyFour: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`f${i}`, i])),
     };
     expect(payloadOf(user(payload))).toEqual(payload);
+  });
+
+  it('writes numbers, strings, bytes and arrays byte for byte as cbor-x does', () => {
+    const values: unknown[] = [
+      [0, 23, 24, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 1.5, NaN, -Infinity, 5e-324],
+      [-1, -24, -25, -256, -257, -65_537, -(2 ** 31), -(2 ** 31) - 1, -(2 ** 32), -(2 ** 32) - 1],
+      [2n ** 64n - 1n, 1n - 2n ** 64n, 0n, -1n],
+      ['', 'a', 'x'.repeat(23), 'x'.repeat(24), 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(300)],
+      ['déjà', 'é'.repeat(40), '😀', 'x'.repeat(70_000)],
+      [true, false, null, undefined],
+      new Uint8Array([0, 1, 255]),
+      Array.from({ length: 300 }, (_, i) => i),
+    ];
+    for (const v of values) {
+      expect(Buffer.from(encodePayload(v, refs)).equals(Buffer.from(raw.encode(v)))).toBe(true);
+    }
+  });
+
+  it('round-trips a thousand random values of every kind, also one right after another that failed', () => {
+    const random = createSeededRandom(7);
+    const int = (n: number) => Math.floor(random.next() * n);
+    const strings = ['', 'a', 'type', 'déjà vu', '😀', 'x'.repeat(30), 'y'.repeat(100), 'z'.repeat(600)];
+    const numbers = [0, 1, 23, 24, 300, 70_000, 2 ** 32 + 1, -1, -30, -(2 ** 31) - 5, 0.25, 1e300, NaN];
+    const value = (depth: number): unknown => {
+      switch (depth > 3 ? int(5) : int(8)) {
+        case 0:
+          return strings[int(strings.length)];
+        case 1:
+          return numbers[int(numbers.length)];
+        case 2:
+          return [true, false, null, undefined, 12n, -(2n ** 63n)][int(6)];
+        case 3:
+          return Uint8Array.from({ length: int(40) }, () => int(256));
+        case 4:
+          return Date.now() + int(1000); // a large integer, as a timestamp is
+        case 5:
+          return Array.from({ length: int(8) }, () => value(depth + 1));
+        case 6:
+          return Object.fromEntries(
+            Array.from({ length: int(8) + (depth === 0 ? 20 : 0) }, (_, i) => [`k${i}`, value(depth + 1)]),
+          );
+        default:
+          // Small integers only: an array V8 stores unboxed.
+          return Array.from({ length: int(50) }, () => int(100));
+      }
+    };
+    for (let i = 0; i < 1000; i++) {
+      const v = value(0);
+      if (i % 10 === 0) refusedToEncode([v, new Date(0)]);
+      expect(payloadOf(user(v))).toEqual(v);
+    }
   });
 
   it('sends Maps with string keys and objects without a prototype as plain objects', () => {

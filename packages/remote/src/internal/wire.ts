@@ -1,6 +1,7 @@
 import { BaseRef } from '@troupe/core';
-import { addExtension, Decoder, Encoder } from 'cbor-x';
+import { addExtension, Decoder } from 'cbor-x';
 import { MalformedMessageError, UnregisteredMessageError } from '../RemoteError';
+import { CborWriter, MAX_DEPTH, REF_TAG } from './CborWriter';
 
 /** @internal Envelope kinds on the wire. */
 export enum WireKind {
@@ -54,22 +55,18 @@ export interface RefCodec {
   readOwn(path: string): BaseRef;
 }
 
-const REF_TAG = 40_001;
-const MAX_DEPTH = 64;
 const MAX_PATH = 1024;
-const TWO_64 = 1n << 64n;
 
-/** The node whose envelope is being encoded or decoded: cbor-x extensions are global, so they find it here. */
+/**
+ * The node whose envelope is being encoded or decoded: the writer's ref callback and cbor-x's extensions (which
+ * are global) find it here.
+ */
 let writing: RefCodec | null = null;
 let reading: RefCodec | null = null;
 
-addExtension<BaseRef, unknown>({
-  Class: BaseRef as unknown as new () => BaseRef,
+// Decoding only: `CborWriter` writes refs.
+addExtension({
   tag: REF_TAG,
-  encode(ref: BaseRef, encode: (data: unknown) => Uint8Array) {
-    if (!writing) throw new UnregisteredMessageError('an actor ref outside a remoting node');
-    return encode(writing.write(ref));
-  },
   // Straight to a live ref, so that the walk over the decoded payload only checks and never rebuilds it.
   decode(data: unknown): BaseRef {
     if (!reading) throw new MalformedMessageError('an actor ref can only be decoded by a remoting node');
@@ -78,7 +75,7 @@ addExtension<BaseRef, unknown>({
     if (data.length !== 3) throw new MalformedMessageError('malformed actor ref');
     return reading.read(str(data[0], 'ref address', 512), path(data[1]), str(data[2], 'ref incarnation', 64));
   },
-});
+} as Parameters<typeof addExtension>[0]);
 
 /**
  * cbor-x decodes bignums (tags 2 and 3) a byte at a time on an ever longer bigint: quadratic, a second of
@@ -110,36 +107,74 @@ class SafeKeyDecoder extends Decoder {
   }
 }
 
-// Records and structured cloning off: plain CBOR that any peer can read.
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, pack: false });
 // Byte strings copied out: a view would keep a whole received frame alive for as long as the message is held.
 const decoder = new SafeKeyDecoder({ useRecords: false, mapsAsObjects: true, keyMap: {}, copyBuffers: true });
 
-/** cbor-x's encoding of `value`, with `refs` writing the refs inside it (cbor-x's extensions are global). */
-function encodeWith(refs: RefCodec, value: unknown): Uint8Array {
+/** Writes every envelope a node sends (see `CborWriter` for why not cbor-x's encoder). */
+const writer = new CborWriter((ref) => {
+  if (!writing) throw new UnregisteredMessageError('an actor ref outside a remoting node');
+  return writing.write(ref);
+});
+
+/** Starts an encoding for `refs`' node; `end` returns its bytes. */
+function begin(refs: RefCodec): void {
   writing = refs;
+  writer.start();
+}
+
+function end(): Uint8Array {
+  writing = null;
+  return writer.bytes();
+}
+
+/**
+ * @internal Plain CBOR that any peer can read: `[kind, ...fields]`, refs as tag 40001. The bytes are a view of a
+ * buffer the next encoding overwrites: send them (the transport copies) or copy them first.
+ */
+export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
+  begin(refs);
   try {
-    return encoder.encode(value);
+    switch (env.kind) {
+      case WireKind.User:
+        writeUserHead(env.to, env.path, env.manifest);
+        writer.value(env.payload, 0);
+        break;
+      case WireKind.Watch:
+      case WireKind.Unwatch:
+      case WireKind.WatchAck:
+        writeStrings(env.kind, env.to, env.watchee, env.watcher);
+        break;
+      case WireKind.Death:
+      case WireKind.DeathAck:
+        writeStrings(env.kind, env.to, env.dead, env.watcher);
+        break;
+      case WireKind.Heartbeat:
+        writer.arrayHead(1);
+        writer.value(env.kind, 0);
+        break;
+    }
+    return end();
   } finally {
     writing = null;
   }
 }
 
-/** @internal Plain CBOR that any peer can read: `[kind, ...fields]`, refs as tag 40001. */
-export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
-  switch (env.kind) {
-    case WireKind.User:
-      return encodeWith(refs, [env.kind, env.to, env.path, env.manifest, outgoing(env.payload, 0)]);
-    case WireKind.Watch:
-    case WireKind.Unwatch:
-    case WireKind.WatchAck:
-      return encodeWith(refs, [env.kind, env.to, env.watchee, env.watcher]);
-    case WireKind.Death:
-    case WireKind.DeathAck:
-      return encodeWith(refs, [env.kind, env.to, env.dead, env.watcher]);
-    case WireKind.Heartbeat:
-      return encodeWith(refs, [env.kind]);
-  }
+/** `[kind, a, b, c]`: a watch or death notice, or its acknowledgement. */
+function writeStrings(kind: WireKind, a: string, b: string, c: string): void {
+  writer.arrayHead(4);
+  writer.value(kind, 0);
+  writer.string(a);
+  writer.string(b);
+  writer.string(c);
+}
+
+/** `[0, to, path, manifest, ` of a user envelope: everything but its payload. */
+function writeUserHead(to: string, path: string, manifest: string): void {
+  writer.arrayHead(5);
+  writer.value(WireKind.User, 0);
+  writer.string(to);
+  writer.string(path);
+  writer.string(manifest);
 }
 
 /**
@@ -152,13 +187,10 @@ export interface UserHeaderCache {
   headerBytes: Uint8Array | undefined;
 }
 
-/** Where a user envelope is put together from its kept head and its payload; grows as needed. */
-let joined = new Uint8Array(16 * 1024);
-
 /**
- * @internal `encodeEnvelope` of a user envelope, reusing the encoded head kept in `cache`: only the payload goes
- * through cbor-x, and the head is copied in front of it. With a kept head, the bytes are a view of a buffer the
- * next call overwrites: send them (the transport copies) or copy them before encoding again.
+ * @internal `encodeEnvelope` of a user envelope, reusing the encoded head kept in `cache`: only the payload is
+ * written, behind a copy of the head. The bytes are a view of a buffer the next encoding overwrites: send them
+ * (the transport copies) or copy them before encoding again.
  */
 export function encodeUser(
   to: string,
@@ -168,35 +200,43 @@ export function encodeUser(
   refs: RefCodec,
   cache: UserHeaderCache,
 ): Uint8Array {
-  const head = cache.headerManifest === manifest ? cache.headerBytes : undefined;
-  const plain = outgoing(payload, 0);
-  if (head === undefined) {
-    if (cache.headerManifest === manifest) {
-      // The second message of this type to this recipient: keep the head. A 4-element array's head byte
-      // (0x84) becomes that of the 5-element envelope (0x85); both are one byte.
-      const h = Uint8Array.prototype.slice.call(encoder.encode([WireKind.User, to, path, manifest]));
-      h[0] = 0x85;
-      cache.headerBytes = h;
+  begin(refs);
+  try {
+    const head = cache.headerManifest === manifest ? cache.headerBytes : undefined;
+    if (head !== undefined) {
+      writer.raw(head);
     } else {
-      cache.headerManifest = manifest;
-      cache.headerBytes = undefined;
+      writeUserHead(to, path, manifest);
+      if (cache.headerManifest === manifest) {
+        // The second message of this type to this recipient: keep the head.
+        cache.headerBytes = Uint8Array.prototype.slice.call(writer.bytes());
+      } else {
+        cache.headerManifest = manifest;
+        cache.headerBytes = undefined;
+      }
     }
-    return encodeWith(refs, [WireKind.User, to, path, manifest, plain]);
+    writer.value(payload, 0);
+    return end();
+  } finally {
+    writing = null;
   }
-  const body = encodeWith(refs, plain);
-  const n = head.length + body.length;
-  if (n > joined.length) joined = new Uint8Array(Math.max(n, joined.length * 2));
-  joined.set(head, 0);
-  joined.set(body, head.length);
-  return joined.subarray(0, n);
 }
 
 /**
- * @internal A `UserElsewhere` envelope, encoded. The bytes are a view of cbor-x's buffer, which the next encoding
- * overwrites: copy them first.
+ * @internal A `UserElsewhere` envelope, encoded. The bytes are a view of a buffer the next encoding overwrites:
+ * copy them first.
  */
 export function encodeUserElsewhere(path: string, payload: unknown, refs: RefCodec): Uint8Array {
-  return encodeWith(refs, [WireKind.UserElsewhere, path, outgoing(payload, 0)]);
+  begin(refs);
+  try {
+    writer.arrayHead(3);
+    writer.value(WireKind.UserElsewhere, 0);
+    writer.string(path);
+    writer.value(payload, 0);
+    return end();
+  } finally {
+    writing = null;
+  }
 }
 
 /** @internal The bytes a `UserAgain` envelope starts with (a 2-element array, kind 7); its payload follows. */
@@ -204,102 +244,16 @@ export const USER_AGAIN_HEAD: Uint8Array = Uint8Array.of(0x82, WireKind.UserAgai
 
 /**
  * @internal The payload of a `UserAgain` envelope, encoded: it goes after `USER_AGAIN_HEAD`. The bytes are a view
- * of cbor-x's buffer, which the next encoding overwrites: copy them first.
+ * of a buffer the next encoding overwrites: copy them first.
  */
 export function encodePayload(payload: unknown, refs: RefCodec): Uint8Array {
-  return encodeWith(refs, outgoing(payload, 0));
-}
-
-/**
- * What may leave in a message, checked before cbor-x sees it: cbor-x would send a `Date`, a `Set` or a typed
- * array as tags no node accepts, and cannot encode objects without a prototype. Returns `v` itself unless some
- * part of it has to change (a Map or an object without a prototype, sent as a plain object): then a copy.
- */
-function outgoing(v: unknown, depth: number): unknown {
-  switch (typeof v) {
-    case 'string':
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return v;
-    case 'bigint':
-      if (v >= TWO_64 || v <= -TWO_64) throw new UnregisteredMessageError('bigints beyond 64 bits');
-      return v;
-    case 'object':
-      return v === null ? v : outgoingObject(v, depth);
-    default:
-      throw new UnregisteredMessageError(`values of type ${typeof v}`);
+  begin(refs);
+  try {
+    writer.value(payload, 0);
+    return end();
+  } finally {
+    writing = null;
   }
-}
-
-function outgoingObject(v: object, depth: number): unknown {
-  if (depth > MAX_DEPTH) throw new UnregisteredMessageError(`values nested more than ${MAX_DEPTH} deep`);
-  if (Array.isArray(v)) {
-    const a = v as unknown[];
-    let copy: unknown[] | undefined;
-    for (let i = 0; i < a.length; i++) {
-      const x = a[i];
-      const y = outgoing(x, depth + 1);
-      if (copy === undefined && y !== x) copy = a.slice(0, i);
-      if (copy !== undefined) copy.push(y);
-    }
-    return copy ?? v;
-  }
-  const proto = Object.getPrototypeOf(v) as unknown;
-  if (proto === Object.prototype) return outgoingFields(v as Record<string, unknown>, depth, false);
-  if (proto === null) return outgoingFields(v as Record<string, unknown>, depth, true);
-  if (v instanceof Uint8Array || v instanceof BaseRef) return v;
-  if (v instanceof Map) {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of v as Map<unknown, unknown>) {
-      if (typeof k !== 'string') throw new UnregisteredMessageError('maps with keys other than strings');
-      setField(out, k, outgoing(x, depth + 1));
-    }
-    return out;
-  }
-  if (
-    v instanceof Date ||
-    v instanceof Set ||
-    v instanceof RegExp ||
-    v instanceof Error ||
-    v instanceof Promise ||
-    v instanceof WeakMap ||
-    v instanceof WeakSet ||
-    v instanceof ArrayBuffer ||
-    ArrayBuffer.isView(v)
-  ) {
-    throw new UnregisteredMessageError(`values of class ${v.constructor.name}`);
-  }
-  // Any other class instance goes as its own enumerable fields, as cbor-x would send it.
-  return outgoingFields(v as Record<string, unknown>, depth, true);
-}
-
-/** A plain object's (or any object's own enumerable) fields; `copy`: always as a fresh plain object. */
-function outgoingFields(v: Record<string, unknown>, depth: number, copy: boolean): unknown {
-  let out: Record<string, unknown> | undefined;
-  if (copy) out = {};
-  for (const k in v) {
-    if (!Object.hasOwn(v, k)) continue;
-    const x = v[k];
-    const y = outgoing(x, depth + 1);
-    if (out === undefined && y !== x) {
-      out = {};
-      // The fields before this one, unchanged.
-      for (const j in v) {
-        if (j === k) break;
-        if (Object.hasOwn(v, j)) setField(out, j, v[j]);
-      }
-    }
-    if (out !== undefined) setField(out, k, y);
-  }
-  return out ?? v;
-}
-
-/** A key named `__proto__` stays a key (and the receiver refuses it), rather than replacing the prototype. */
-function setField(out: Record<string, unknown>, k: string, x: unknown): void {
-  if (k === '__proto__')
-    Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
-  else out[k] = x;
 }
 
 /**
