@@ -17,7 +17,12 @@
  *
  *   node --import tsx bench/src/cache/cacheBench.ts [--samples 7] [--requests 12000] [--no-write]
  *     [--cases quorum-write,quorum-read] [--cpu-prof DIR] [--coordinators all|one]
+ *     [--cluster-timings production|fast]
  *
+ * The nodes' cluster runs with production timings (`ClusterSettings.defaults()`, heartbeats and gossip every
+ * second), as a deployed cache would: the fast timings of the demo and the tests cost each node about 50 ms of
+ * CPU a second when idle on this kind of machine, which the figures would charge to the requests
+ * (`--cluster-timings fast` measures with them).
  * `--cases` measures only those cases (the ratios need `raw-ws-req-100` among them; without it, only the rates,
  * latencies and CPU are printed). Every run prints the CPU time and the write/read system calls (from /proc) each
  * process spent per request of each case (the client and the processes serving it), and what the nodes' replicas
@@ -123,6 +128,8 @@ async function main(): Promise<void> {
       // coordinating; 'one' (default): every request to node-1. On two cores 'one' costs half the CPU per
       // request: one coordinator gathers a turn's requests into one message per peer, three split them.
       coordinators: { type: 'string', default: 'one' },
+      // The nodes' cluster timings: production (Akka's defaults), as a deployed cache runs, or fast (tests').
+      'cluster-timings': { type: 'string', default: 'production' },
       'cpu-prof': { type: 'string' },
     },
   });
@@ -130,6 +137,9 @@ async function main(): Promise<void> {
   for (const c of only) if (!CASES.includes(c as CaseName)) throw new Error(`unknown case ${c}`);
   const measured = CASES.filter((c) => only.includes(c));
   const profileDir = values['cpu-prof'];
+  const clusterTimings = values['cluster-timings'];
+  if (clusterTimings !== 'production' && clusterTimings !== 'fast')
+    throw new Error(`--cluster-timings must be production or fast, not ${clusterTimings}`);
   const write = !values['no-write'] && profileDir === undefined && measured.length === CASES.length;
   const samples = Number(values.samples);
   const requests = Number(values.requests);
@@ -145,6 +155,7 @@ async function main(): Promise<void> {
         port,
         seeds,
         secret: SECRET,
+        clusterTimings,
         cpuProfDir: profileDir === undefined ? undefined : join(resolve(profileDir), `node-${i + 1}`),
       }),
   );

@@ -5,10 +5,14 @@
  * caught up.
  *
  *   node --import tsx apps/replicated-cache/src/cli/cacheNode.ts --port 4711 --http-port 7070 \
- *     --seeds troupe://cache@127.0.0.1:4711,troupe://cache@127.0.0.1:4712 [--members a,b,c]
+ *     --seeds troupe://cache@127.0.0.1:4711,troupe://cache@127.0.0.1:4712 [--members a,b,c] \
+ *     [--cluster-timings fast|production]
  *
- * With `--seeds`, members come from a cluster (fast settings); with `--members`, they are fixed. SIGTERM leaves
- * the cluster gracefully; SIGINT stops at once.
+ * With `--seeds`, members come from a cluster; with `--members`, they are fixed. The cluster's timings are
+ * `ClusterSettings.fast()` unless `--cluster-timings production` (`ClusterSettings.defaults()`, Akka's): fast
+ * ones find a killed node within a second, as the demo and the process tests want, but their heartbeats,
+ * gossip and reaper ticks cost each node about 50 ms of CPU a second on a 2-core machine, which a throughput
+ * benchmark would charge to its requests. SIGTERM leaves the cluster gracefully; SIGINT stops at once.
  */
 import { parseArgs } from 'node:util';
 import { ClusterSettings, startCluster } from '@troupe/cluster';
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     name: { type: 'string', default: 'cache' },
     secret: { type: 'string', default: process.env.CACHE_SECRET ?? 'troupe-cache-dev-secret' },
     settings: { type: 'string', default: '{}' },
+    'cluster-timings': { type: 'string', default: 'fast' },
   },
 });
 
@@ -45,9 +50,15 @@ async function main(): Promise<void> {
   const list = (s: string | undefined) => (s ?? '').split(',').filter((x) => x.length > 0);
   const members = list(values.members);
   const settings = JSON.parse(values.settings!) as Record<string, unknown>;
+  const timings = values['cluster-timings'];
+  if (timings !== 'fast' && timings !== 'production')
+    throw new Error(`--cluster-timings must be fast or production, not ${timings}`);
   const cluster =
     members.length === 0
-      ? startCluster(node, { seeds: list(values.seeds), settings: ClusterSettings.fast() })
+      ? startCluster(node, {
+          seeds: list(values.seeds),
+          settings: timings === 'fast' ? ClusterSettings.fast() : ClusterSettings.defaults(),
+        })
       : undefined;
   const cache = startCache(node, members.length > 0 ? { members, settings } : { cluster, settings });
   const api = await startHttpApi(cache, { host: '127.0.0.1', port: Number(values['http-port']) });

@@ -24,6 +24,8 @@ export interface CacheNodeProcessOptions {
   readonly secret?: string;
   /** Profile the process (`--cpu-prof`) into this directory; the profile is written when it stops. */
   readonly cpuProfDir?: string;
+  /** The cluster's timings (with `seeds`): `fast` (the default) or `production` (see cacheNode.ts). */
+  readonly clusterTimings?: 'fast' | 'production';
 }
 
 /** A cache node in a child process (cacheNode.ts run from the sources by tsx), and every line it printed. */
@@ -36,6 +38,7 @@ export class CacheNodeProcess extends NodeProcess<CacheNodeLine> {
     if (options.members) args.push('--members', options.members.join(','));
     if (options.settings) args.push('--settings', JSON.stringify(options.settings));
     if (options.secret) args.push('--secret', options.secret);
+    if (options.clusterTimings) args.push('--cluster-timings', options.clusterTimings);
     super({
       script: SCRIPT,
       args,
