@@ -83,14 +83,7 @@ export class ActorCacheClient implements CacheClient {
   ) {}
 
   async get<T = unknown>(key: string, options: GetOptions = {}): Promise<T | undefined> {
-    const reply = await this.call(key, options, 0, (consistency, timeoutMs, replyTo, id) => ({
-      type: 'cache/get',
-      key,
-      consistency,
-      timeoutMs,
-      replyTo,
-      id,
-    }));
+    const reply = await this.call(REQUEST_GET, key, options, null, 0, 0);
     return reply.found ? (reply.value as T) : undefined;
   }
 
@@ -99,40 +92,25 @@ export class ActorCacheClient implements CacheClient {
     if (options.ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && ttlMs > 0))
       throw new InvalidOptionError('ttlMs', options.ttlMs);
     const { copy, bytes } = jsonCopy(value);
-    await this.call(key, options, bytes, (consistency, timeoutMs, replyTo, id) => ({
-      type: 'cache/put',
-      key,
-      value: copy,
-      consistency,
-      ttlMs,
-      timeoutMs,
-      replyTo,
-      id,
-    }));
+    await this.call(REQUEST_PUT, key, options, copy, bytes, ttlMs);
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<void> {
-    await this.call(key, options, 0, (consistency, timeoutMs, replyTo, id) => ({
-      type: 'cache/delete',
-      key,
-      consistency,
-      timeoutMs,
-      replyTo,
-      id,
-    }));
+    await this.call(REQUEST_DELETE, key, options, null, 0, 0);
   }
 
-  /** `valueBytes`: the size of the value a put carries (UTF-8 bytes of its JSON), 0 for others. */
+  /**
+   * `kind`: {@link REQUEST_GET}, {@link REQUEST_PUT} or {@link REQUEST_DELETE}; `value`, `valueBytes` (UTF-8
+   * bytes of its JSON) and `ttlMs`: a put's, null and 0 for the others. A batched request's fields go straight
+   * into its batch, never through a request object.
+   */
   private async call(
+    kind: number,
     key: string,
     options: GetOptions,
+    value: unknown,
     valueBytes: number,
-    make: (
-      consistency: Consistency,
-      timeoutMs: number,
-      replyTo: ActorRef<CacheReply>,
-      id: number,
-    ) => ClientRequest,
+    ttlMs: number,
   ): Promise<CacheReply> {
     checkKey(key, this.settings.maxKeyLength);
     const consistency = options.consistency ?? this.settings.defaultConsistency;
@@ -147,13 +125,13 @@ export class ActorCacheClient implements CacheClient {
       reply = router
         ? await router.batched(
             coordinator as unknown as ActorRef<ClientRequestBatch>,
-            (id, items) => addItems(items, make(consistency, timeoutMs, router.ref, id)),
+            (id, items) => items.push(kind, id, key, consistency, timeoutMs, ttlMs, value),
             timeoutMs + REPLY_GRACE_MS,
             itemBytes(key, valueBytes),
           )
         : await ask<ClientRequest, CacheReply>(
             coordinator,
-            (replyTo) => make(consistency, timeoutMs, replyTo, 0),
+            (replyTo) => requestOf(kind, key, consistency, timeoutMs, ttlMs, value, replyTo),
             { timeoutMs: timeoutMs + REPLY_GRACE_MS },
           );
     } catch (e) {
@@ -167,21 +145,26 @@ export class ActorCacheClient implements CacheClient {
   }
 }
 
-/** Appends a request to the items of a {@link ClientRequestBatch}. */
-function addItems(items: unknown[], request: ClientRequest): void {
-  const { key, consistency, timeoutMs, id } = request;
-  if (request.type === 'cache/put')
-    items.push(REQUEST_PUT, id, key, consistency, timeoutMs, request.ttlMs, request.value);
-  else
-    items.push(
-      request.type === 'cache/get' ? REQUEST_GET : REQUEST_DELETE,
-      id,
-      key,
-      consistency,
-      timeoutMs,
-      0,
-      null,
-    );
+/** A request to a coordinator in the same system (asked on its own, id 0). */
+function requestOf(
+  kind: number,
+  key: string,
+  consistency: Consistency,
+  timeoutMs: number,
+  ttlMs: number,
+  value: unknown,
+  replyTo: ActorRef<CacheReply>,
+): ClientRequest {
+  if (kind === REQUEST_PUT)
+    return { type: 'cache/put', key, value, consistency, ttlMs, timeoutMs, replyTo, id: 0 };
+  return {
+    type: kind === REQUEST_GET ? 'cache/get' : 'cache/delete',
+    key,
+    consistency,
+    timeoutMs,
+    replyTo,
+    id: 0,
+  };
 }
 
 /**
