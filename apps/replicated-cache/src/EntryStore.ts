@@ -88,7 +88,7 @@ export class EntryStore {
    * version is already held (a duplicate or a repair that was not needed), `stale` when something newer is.
    */
   apply(key: string, entry: Entry, now: number): ApplyOutcome {
-    const stored = this.map.get(key);
+    let stored = this.map.get(key);
     if (stored) {
       const c = compareTimestamps(entry.ts, stored.entry.ts);
       if (c === 0) return 'same';
@@ -99,7 +99,16 @@ export class EntryStore {
       return 'stale';
     }
     const bytes = key.length * 2 + entry.size + OVERHEAD;
-    this.map.set(key, { entry, storedAt: now, bytes });
+    // The record of a replaced entry is reused: one allocation fewer per write on every replica, for a record that
+    // lives as long as its key.
+    if (stored) {
+      stored.entry = entry;
+      stored.storedAt = now;
+      stored.bytes = bytes;
+    } else {
+      stored = { entry, storedAt: now, bytes };
+    }
+    this.map.set(key, stored);
     this.bytesUsed += bytes;
     if (entry.deleted) this.tombstones++;
     this.evictOver(key);
