@@ -94,28 +94,25 @@ export class CborWriter {
   string(s: string): void {
     const n = s.length;
     if (n < SHORT_STRING) {
-      // At most 3 bytes a UTF-16 unit, behind a head of at most 2 bytes (n < 64 gives fewer than 192 bytes).
-      this.room(2 + n * 3);
+      // ASCII takes a byte a character, so the head is known before the bytes: one byte below 24, else two.
+      const headBytes = n < 24 ? 1 : 2;
+      this.room(headBytes + n);
       const b = this.buffer;
-      let p = this.position + 1;
-      let ascii = true;
-      for (let i = 0; i < n; i++) {
+      const at = this.position;
+      let i = 0;
+      while (i < n) {
         const c = s.charCodeAt(i);
-        if (c >= 0x80) {
-          ascii = false;
-          break;
-        }
-        b[p++] = c;
+        if (c >= 0x80) break;
+        b[at + headBytes + i++] = c;
       }
-      if (ascii) {
-        if (n < 24) {
-          b[this.position] = 0x60 | n;
+      if (i === n) {
+        if (headBytes === 1) {
+          b[at] = 0x60 | n;
         } else {
-          b.copyWithin(this.position + 2, this.position + 1, this.position + 1 + n);
-          b[this.position] = 0x78;
-          b[this.position + 1] = n;
+          b[at] = 0x78;
+          b[at + 1] = n;
         }
-        this.position += n < 24 ? 1 + n : 2 + n;
+        this.position = at + headBytes + n;
         return;
       }
     }
@@ -131,13 +128,9 @@ export class CborWriter {
   private number(v: number): void {
     if (v >>> 0 === v) {
       this.head(0x00, v);
-    } else if (v >> 0 === v) {
-      this.head(0x20, -1 - v);
     } else if (v < 0 && v >= -0x100000000 && Math.floor(v) === v) {
-      this.room(5);
-      this.buffer[this.position] = 0x3a;
-      this.view.setUint32(this.position + 1, -1 - v);
-      this.position += 5;
+      // A negative integer down to -2^32: its head holds -1 - v, below 2^32.
+      this.head(0x20, -1 - v);
     } else {
       this.room(9);
       this.buffer[this.position] = 0xfb;
@@ -240,12 +233,7 @@ export class CborWriter {
 
   private ref(ref: BaseRef): void {
     const parts = this.writeRef(ref);
-    // Tag 40001 takes a 3-byte head (0xd9 + 16 bits).
-    this.room(3);
-    this.buffer[this.position] = 0xd9;
-    this.buffer[this.position + 1] = REF_TAG >> 8;
-    this.buffer[this.position + 2] = REF_TAG & 0xff;
-    this.position += 3;
+    this.head(0xc0, REF_TAG);
     this.head(0x80, parts.length);
     for (let i = 0; i < parts.length; i++) this.string(parts[i]!);
   }

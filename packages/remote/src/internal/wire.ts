@@ -116,15 +116,10 @@ const writer = new CborWriter((ref) => {
   return writing.write(ref);
 });
 
-/** Starts an encoding for `refs`' node; `end` returns its bytes. */
+/** Starts an encoding for `refs`' node; the caller clears `writing` once done, thrown or not. */
 function begin(refs: RefCodec): void {
   writing = refs;
   writer.start();
-}
-
-function end(): Uint8Array {
-  writing = null;
-  return writer.bytes();
 }
 
 /**
@@ -153,7 +148,7 @@ export function encodeEnvelope(env: Envelope, refs: RefCodec): Uint8Array {
         writer.value(env.kind, 0);
         break;
     }
-    return end();
+    return writer.bytes();
   } finally {
     writing = null;
   }
@@ -216,7 +211,7 @@ export function encodeUser(
       }
     }
     writer.value(payload, 0);
-    return end();
+    return writer.bytes();
   } finally {
     writing = null;
   }
@@ -233,7 +228,7 @@ export function encodeUserElsewhere(path: string, payload: unknown, refs: RefCod
     writer.value(WireKind.UserElsewhere, 0);
     writer.string(path);
     writer.value(payload, 0);
-    return end();
+    return writer.bytes();
   } finally {
     writing = null;
   }
@@ -250,7 +245,7 @@ export function encodePayload(payload: unknown, refs: RefCodec): Uint8Array {
   begin(refs);
   try {
     writer.value(payload, 0);
-    return end();
+    return writer.bytes();
   } finally {
     writing = null;
   }
