@@ -62,6 +62,24 @@ export interface CacheSettings {
    * 1024, so that any one entry fits. Default 256 KiB.
    */
   readonly maxMessageBytes: number;
+  /**
+   * Write leases: a coordinator that keeps writing the keys of a replica set it belongs to (with N = 3 on three
+   * nodes, every key) takes a lease over them from the set's other replicas, renewed while it writes. While a
+   * majority of the set has granted it, its writes to those keys skip ABD's first phase (learning the versions a
+   * quorum holds): one round trip fewer. A granter refuses, for those keys, other coordinators' writes stamped above
+   * its clock when it granted, until the holder has stored them (then they are sent again and accepted: a round trip
+   * more for writes through a coordinator that does not hold the lease). Expiry is measured on each node's
+   * monotonic clock; the holder stops using a grant after 80 % of this, counted from when it asked. A node that
+   * restarts answers nothing until every member has heard of the restart, or this long has passed. The price: when
+   * a holder fails or is cut off, other coordinators' writes to its keys fail until its lease runs out (at most
+   * this long after its last renewal). 0: no leases (every write has both phases). Default 1000.
+   *
+   * @example
+   * ```ts
+   * const settings = CacheSettings.defaults({ writeLeaseMs: 0 }); // ABD's two phases for every write
+   * ```
+   */
+  readonly writeLeaseMs: number;
 }
 
 export const CacheSettings = {
@@ -93,13 +111,14 @@ export const CacheSettings = {
       rebalanceBatch: 500,
       merkleDepth: 10,
       maxMessageBytes: 256 * 1024,
+      writeLeaseMs: 1000,
       ...overrides,
     };
     if (overrides.speculativeRetryMs === undefined)
       s = { ...s, speculativeRetryMs: Math.floor(s.requestTimeoutMs / 10) };
     for (const [name, value] of Object.entries(s)) {
       if (name === 'defaultConsistency') continue;
-      if (name === 'speculativeRetryMs' && value === 0) continue;
+      if ((name === 'speculativeRetryMs' || name === 'writeLeaseMs') && value === 0) continue;
       if (!Number.isSafeInteger(value) || (value as number) < 1)
         throw new InvalidCacheSettingsError(`${name} must be a positive integer, got ${String(value)}`);
     }

@@ -48,6 +48,10 @@ export interface CacheStats {
   readonly versionsServed: number;
   /** Reads this node's replica answered for other coordinators. */
   readonly readsServed: number;
+  /** Writes coordinated here under a write lease: their first phase was skipped (see `writeLeaseMs`). */
+  readonly leasedWrites: number;
+  /** Writes this node's replica refused because another node holds a write lease over the key. */
+  readonly leaseRefusals: number;
 }
 
 /** @internal The mutable counters behind {@link CacheStats}. */
@@ -67,4 +71,6 @@ export class StatsCounters {
   speculativeRetries = 0;
   versionsServed = 0;
   readsServed = 0;
+  leasedWrites = 0;
+  leaseRefusals = 0;
 }

@@ -71,3 +71,56 @@ describe('the batched client messages on the wire', () => {
       expect(decodes('cache/reply-batch', bad)).toThrow(MalformedMessageError);
   });
 });
+
+describe('the write lease messages on the wire', () => {
+  const system = createActorSystem({ name: 'protocol-lease-test' });
+  const replyTo = system.spawn(receive(() => undefined));
+  const serialization = registerCacheProtocol(new Serialization());
+  afterAll(() => system.terminate());
+  const decodes = (manifest: string, data: unknown) => () => serialization.fromWire(manifest, data);
+
+  it('accepts a lease request and a grant, and refuses them malformed', () => {
+    const request = {
+      type: 'cache/lease-request',
+      from: 'n1',
+      round: 3,
+      ring: 'n1 n2 n3',
+      set: 'n1 n2 n3',
+      replyTo,
+    };
+    expect(serialization.fromWire('cache/lease-request', request)).toEqual(request);
+    for (const bad of [
+      { ...request, set: undefined },
+      { ...request, round: -1 },
+      { ...request, replyTo: 'n1' },
+    ])
+      expect(decodes('cache/lease-request', bad)).toThrow(MalformedMessageError);
+    const grant = { type: 'cache/lease-grant', from: 'n2', round: 3, granted: true, clock: [5, 0, 'n2'] };
+    expect(serialization.fromWire('cache/lease-grant', grant)).toEqual(grant);
+    for (const bad of [
+      { ...grant, granted: 1 },
+      { ...grant, clock: [5, 0] },
+    ])
+      expect(decodes('cache/lease-grant', bad)).toThrow(MalformedMessageError);
+  });
+
+  it('accepts replies that refuse writes as id and holder pairs, and nothing else', () => {
+    const replies = {
+      type: 'cache/replies',
+      from: 'n2',
+      ready: true,
+      reads: [],
+      entries: [],
+      current: [],
+      versions: [],
+      acks: [],
+      writes: [],
+    };
+    expect(serialization.fromWire('cache/replies', { ...replies, refused: [7, 'n1'] })).toEqual({
+      ...replies,
+      refused: [7, 'n1'],
+    });
+    for (const refused of [[7], [7, 8], ['n1', 7], {}])
+      expect(decodes('cache/replies', { ...replies, refused })).toThrow(MalformedMessageError);
+  });
+});

@@ -178,6 +178,8 @@ describe('a replicated cache of three nodes', () => {
       // node-1 offers the version it holds; replicas holding the same one say so instead of sending it back.
       expect(await bytesToNode1(big)).toBeLessThan(1000);
       sim.apply({ type: 'isolate', node: 'node-1' });
+      // node-1, the key's primary, holds a write lease from its writes: the others write the key once it runs out.
+      await sim.run(CacheSettings.defaults().writeLeaseMs);
       await sim.waitFor(cache('node-2').client.put('k', big + 'y'));
       sim.apply({ type: 'heal' });
       await sim.run(50);

@@ -22,6 +22,9 @@ describe('the cache scenario under a nemesis', () => {
     expect(sum((r) => r.crashes)).toBeGreaterThan(150);
     expect(sum((r) => r.partitions)).toBeGreaterThan(150);
     expect(sum((r) => r.failed)).toBeGreaterThan(0);
+    // Write leases were taken, and other coordinators' writes refused under them, in the same runs.
+    expect(sum((r) => r.leasedWrites)).toBeGreaterThan(300 * 10);
+    expect(sum((r) => r.leaseRefusals)).toBeGreaterThan(300);
   });
 
   it('keeps the same properties with members from a real cluster (crashed nodes downed and rejoining), over 30 seeds', async () => {

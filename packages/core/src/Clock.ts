@@ -13,8 +13,13 @@ export type TimerHandle = unknown;
  * ```
  */
 export interface Clock {
-  /** Milliseconds; only differences matter. */
+  /** Milliseconds; only differences matter. Wall-clock time: it may jump (an NTP step, a skewed node). */
   now(): number;
+  /**
+   * Milliseconds that never jump and never go back, for measuring how long something lasted (a lease, which
+   * must not be cut short or stretched by a stepped wall clock). Only differences matter, and only on this node.
+   */
+  monotonic(): number;
   setTimeout(callback: () => void, delayMs: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
@@ -25,6 +30,7 @@ export interface Clock {
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout(callback, delayMs) {
     return setTimeout(callback, Math.max(0, delayMs));
   },

@@ -32,6 +32,11 @@ export class SimulatedClock implements Clock {
     return this.time;
   }
 
+  /** The same virtual time: a simulated clock never jumps unless told to advance. */
+  monotonic(): number {
+    return this.time;
+  }
+
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const timer: SimTimer = {
       at: this.time + Math.max(0, delayMs),

@@ -105,6 +105,7 @@ describe('fixed-rate timers', () => {
     const inner = new SimulatedClock();
     const late: Clock = {
       now: () => inner.now(),
+      monotonic: () => inner.now(),
       setTimeout: (callback, delayMs) => inner.setTimeout(callback, delayMs + 5),
       clearTimeout: (handle) => inner.clearTimeout(handle),
     };

@@ -17,6 +17,8 @@ import {
   ENTRY_STRIDE,
   type GetRequest,
   itemBytes,
+  type LeaseGrant,
+  type LeaseRequest,
   type PeerMessage,
   type PutRequest,
   READ_ENTRY,
@@ -29,6 +31,7 @@ import {
   REQUEST_STRIDE,
   type ReplicaReplies,
   REPLY_READ_STRIDE,
+  REPLY_REFUSED_STRIDE,
   REPLY_VERSION_STRIDE,
   REPLY_WRITE_STRIDE,
   type SyncChunk,
@@ -111,6 +114,12 @@ function chunksOf(entries: readonly [string, Entry][], maxBytes: number): [strin
   return chunks;
 }
 
+/** Appends one write to a batch's flat `writes` (see {@link ReplicaBatch.writes}). */
+function pushWrite(writes: unknown[], id: number, key: string, entry: Entry): void {
+  const { ts } = entry;
+  writes.push(id, key, entry.deleted ? 1 : 0, ts[0], ts[1], ts[2], entry.expiresAt, entry.size, entry.value);
+}
+
 interface ReadOp {
   readonly kind: 'read';
   readonly request: GetRequest;
@@ -133,6 +142,8 @@ interface ReadOp {
   writeBackId: number;
   done: boolean;
   readonly ids: number[];
+  /** Replicas that refused the write-back under a lease, by the lease's holder (see `onRefused`). */
+  refused: Map<string, string> | undefined;
 }
 
 interface WriteOp {
@@ -162,9 +173,23 @@ interface WriteOp {
   readonly ids: number[];
   value: unknown;
   size: number;
+  /** Replicas that refused the write under a lease, by the lease's holder (see `onRefused`). */
+  refused: Map<string, string> | undefined;
 }
 
 type Op = ReadOp | WriteOp;
+
+/** A write lease this node granted (see `leaseCovers`). */
+interface GrantedLease {
+  readonly holder: string;
+  /** The replica set, by name, on `ring`. */
+  readonly set: string;
+  /** This node's clock when the lease began: writes of others above it are refused. */
+  readonly ceiling: Timestamp;
+  /** Monotonic. */
+  expiresAt: number;
+  readonly ring: HashRing;
+}
 
 /** What `startCache` shares with the actor: the counters and the store, for `stats()` and inspection. */
 export interface CacheShared {
@@ -258,6 +283,31 @@ class CacheReplica {
   /** Handoff after a membership change: keys still to look at, and the ring they were placed by. */
   private rebalanceQueue: string[] = [];
   private rebalanceFrom: HashRing | undefined;
+  /** The ring's members, space-separated: what a lease request names its ring by. */
+  private ringKey = '';
+
+  /** A replica set's name (its members sorted, space-separated), per preference list (cached per key). */
+  private readonly setNames = new WeakMap<readonly string[], string>();
+
+  // Write leases, as holder: see `leaseCovers`.
+  /** Per replica set, per granter: until when (monotonic) its grant may be used. */
+  private readonly leaseGrants = new Map<string, Map<string, number>>();
+  /** Per granter: when (monotonic) its grants were dropped because it restarted or rejoined. */
+  private readonly leaseDropped = new Map<string, number>();
+  /** Lease requests sent, by round: when (monotonic), on which ring, for which replica set. */
+  private readonly leaseRounds = new Map<number, { sentAt: number; ring: HashRing; set: string }>();
+  private leaseRound = 0;
+  /** Per replica set: when (monotonic) to ask again, while writes keep using the lease. */
+  private readonly leaseAskAt = new Map<string, number>();
+  // Write leases, as granter: see `refusingHolder`.
+  /** Per replica set on the current ring: the holder, the clock when its lease began, when it expires here. */
+  private readonly leasesGranted = new Map<string, GrantedLease>();
+  /** Leases granted on an earlier ring, still running: refused by, until they expire. */
+  private oldLeases: GrantedLease[] = [];
+  /** When (monotonic) this actor started: a restarted node may have granted leases it no longer knows of. */
+  private readonly startedAt: number;
+  /** Members that have answered this sync round: they have dropped any grant this node gave before. */
+  private readonly heard = new Set<string>();
 
   constructor(
     private readonly ctx: ActorContext<CacheMessage>,
@@ -271,6 +321,7 @@ class CacheReplica {
     this.store = new EntryStore({ maxBytes: settings.maxBytes, tombstoneGraceMs: settings.tombstoneGraceMs });
     this.counters = shared.counters;
     shared.store = this.store;
+    this.startedAt = ctx.system.clock.monotonic();
   }
 
   /**
@@ -283,12 +334,24 @@ class CacheReplica {
     return this.clockAtMessage ?? this.ctx.system.clock.now();
   }
 
+  /**
+   * The monotonic clock as the message being handled began, read once per message as well. Leases allow for it:
+   * the holder stops using a grant a fifth of its time early, far more than one message takes.
+   */
+  private monoAtMessage: number | undefined = undefined;
+
+  private get mono(): number {
+    return this.monoAtMessage ?? this.ctx.system.clock.monotonic();
+  }
+
   handle(msg: CacheMessage): void {
     this.clockAtMessage = this.ctx.system.clock.now();
+    this.monoAtMessage = undefined;
     try {
       this.dispatch(msg);
     } finally {
       this.clockAtMessage = undefined;
+      this.monoAtMessage = undefined;
     }
   }
 
@@ -309,6 +372,10 @@ class CacheReplica {
         return this.flush();
       case 'cache/sync-request':
         return this.onSyncRequest(msg);
+      case 'cache/lease-request':
+        return this.onLeaseRequest(msg);
+      case 'cache/lease-grant':
+        return this.onLeaseGrant(msg);
       case 'cache/sync-chunk':
         return this.onSyncChunk(msg);
       case 'cache/ae-tree':
@@ -344,8 +411,14 @@ class CacheReplica {
     if (next.members.join(' ') === this.ring.members.join(' ')) return;
     const previous = this.ring;
     this.ring = next;
+    this.ringKey = next.members.join(' ');
     this.shared.ring = next;
     this.preferences = new Map();
+    // Grants were for the old ring's replica sets; leases granted on it still hold until they run out.
+    this.leaseGrants.clear();
+    this.leaseAskAt.clear();
+    for (const lease of this.leasesGranted.values()) this.oldLeases.push(lease);
+    this.leasesGranted.clear();
     const others = next.members.filter((m) => m !== this.self);
     this.memberIndex = new Map(others.map((m, i) => [m, i]));
     this.others = Math.max(1, others.length);
@@ -478,6 +551,7 @@ class CacheReplica {
   private startSync(): void {
     this.synced.clear();
     this.syncChunks.clear();
+    this.heard.clear();
     this.syncRound++;
     this.requestSync();
     this.ctx.timers.startTimerAtFixedRate('sync', { type: 'cache/tick-sync' }, this.settings.syncRetryMs);
@@ -514,12 +588,17 @@ class CacheReplica {
       for (const m of list) if (m !== this.self && this.synced.has(m)) have++;
       if (have < required) return false;
     }
+    if (!this.leaseQuiet()) return false;
     this.setReady(true);
     this.ctx.timers.cancel('sync');
     return true;
   }
 
   private onSyncRequest(msg: SyncRequest): void {
+    // It restarted (or left and came back): whatever it granted before is forgotten there, so it no longer counts
+    // here, and a grant asked for before now is not taken when it comes.
+    for (const grants of this.leaseGrants.values()) grants.delete(msg.from);
+    this.leaseDropped.set(msg.from, this.mono);
     const entries: [string, Entry][] = [];
     for (const [key, entry] of this.store.entries())
       if (this.replicasOf(key).includes(msg.from)) entries.push([key, entry]);
@@ -549,6 +628,7 @@ class CacheReplica {
       this.store.raiseFloor(msg.floor);
     }
     if (this.ready || msg.round !== this.syncRound) return;
+    this.heard.add(msg.from);
     const tag = `${msg.from} ${msg.count}`;
     let got = this.syncChunks.get(tag);
     if (!got) this.syncChunks.set(tag, (got = new Set()));
@@ -621,6 +701,7 @@ class CacheReplica {
     let bytes = 0;
     const acks: number[] = [];
     const writes: unknown[] = [];
+    let refused: unknown[] | undefined;
     const answer = (parts: Omit<ReplicaReplies, 'type' | 'from' | 'ready'>): void =>
       msg.replyTo.tell({ type: 'cache/replies', from: this.self, ready, ...parts });
     const r = msg.reads;
@@ -673,13 +754,25 @@ class CacheReplica {
         expiresAt: w[i + 6] as number,
         size: w[i + 7] as number,
       };
+      if (this.leasesGranted.size > 0 || this.oldLeases.length > 0) {
+        const holder = this.refusingHolder(msg.from, key, entry.ts, msg.confirmedBy);
+        if (holder !== undefined) {
+          // Not stored, not answered as held: a hint or repair (id 0) comes again later.
+          if (id !== 0) (refused ??= []).push(id, holder);
+          continue;
+        }
+      }
       this.applyWrite(key, entry);
       // Held now: this write, or a newer version (a write leaves a version behind, or the floor is above it).
       const held = this.store.versionOf(key) ?? entry.ts;
       if (id !== 0 && compareTimestamps(held, entry.ts) === 0) acks.push(id);
       else writes.push(id, held[0], held[1], held[2], id === 0 ? key : '');
     }
-    answer({ reads, entries, current, versions, acks, writes });
+    answer(
+      refused
+        ? { reads, entries, current, versions, acks, writes, refused }
+        : { reads, entries, current, versions, acks, writes },
+    );
   }
 
   private onReplies(msg: ReplicaReplies): void {
@@ -741,6 +834,10 @@ class CacheReplica {
       if (op) this.onWriteReply(id, from, op.request.key, ready, held);
       else this.hlc.observe(held);
     }
+    const refused = msg.refused;
+    if (refused)
+      for (let i = 0; i < refused.length; i += REPLY_REFUSED_STRIDE)
+        this.onRefused(refused[i] as number, from, refused[i + 1] as string);
   }
 
   // ---------------------------------------------------------------- batched client requests
@@ -796,6 +893,7 @@ class CacheReplica {
       writeBackId: 0,
       done: false,
       ids: [],
+      refused: undefined,
     };
     const invalid = this.checkKey(request.key);
     if (invalid) return this.reject(op, invalid[0], invalid[1]);
@@ -905,6 +1003,7 @@ class CacheReplica {
       ids: [],
       value: null,
       size: 0,
+      refused: undefined,
     };
     const invalid = this.checkKey(request.key) ?? (isPut ? this.checkValue(op, request.value) : undefined);
     if (invalid) return this.reject(op, invalid[0], invalid[1]);
@@ -914,6 +1013,11 @@ class CacheReplica {
     // finished before it began (one of them is in any quorum), whatever the clocks of their coordinators say.
     // Only the versions travel. A replica's own answer comes first; often it is all `one` needs.
     // The version offered is this replica's own: the others answer only with one above it.
+    if (this.leaseCovers(replicas)) {
+      // Under a lease this node's clock is above every write that has completed: no versions to learn.
+      this.counters.leasedWrites++;
+      return this.startWritePhase(op, id);
+    }
     const self = replicas.indexOf(this.self);
     if (self >= 0) {
       op.offered = this.store.versionOf(request.key);
@@ -964,24 +1068,19 @@ class CacheReplica {
 
   private sendWrite(to: string, id: number, key: string, entry: Entry): void {
     if (to === this.self) {
+      // This replica may have granted a lease over the key too: the holder must store the write first.
+      const holder =
+        this.leasesGranted.size > 0 || this.oldLeases.length > 0
+          ? this.refusingHolder(this.self, key, entry.ts, undefined)
+          : undefined;
+      if (holder !== undefined) return this.onRefused(id, to, holder);
       this.applyWrite(key, entry);
       // Held: this write or a newer version, both applied here, so observed.
       this.onWriteReply(id, to, key, this.ready, this.store.versionOf(key) ?? null, true);
       return;
     }
-    const { ts } = entry;
     const box = this.outboxOf(to);
-    box.writes.push(
-      id,
-      key,
-      entry.deleted ? 1 : 0,
-      ts[0],
-      ts[1],
-      ts[2],
-      entry.expiresAt,
-      entry.size,
-      entry.value,
-    );
+    pushWrite(box.writes, id, key, entry);
     this.charge(to, box, itemBytes(key, entry.size));
   }
 
@@ -1001,6 +1100,8 @@ class CacheReplica {
     }
     const op = this.ops.get(id);
     if (!op || !op.replicas.includes(from)) return;
+    // A lease holder that refused replicas were waiting for has stored it (or newer): they take it now.
+    if (op.refused !== undefined) this.confirmRefused(op, id, from);
     if (op.kind === 'read') {
       if (op.done) return;
       // A write-back: the replica holds the answer, or something newer (which a later read would see).
@@ -1028,6 +1129,235 @@ class CacheReplica {
       return;
     }
     if (op.replicas.length - op.failures.size < op.needed) this.fail(op, this.shortfall(op));
+  }
+
+  // ---------------------------------------------------------------- write leases
+  //
+  // ABD's first phase exists because a coordinator's clock may be behind a write that completed elsewhere. A node
+  // whose clock has observed every completed write of a key, and knows no other coordinator can complete one it
+  // has not observed, may skip it. A lease gives it that, for the keys of one replica set (with N = 3 on three
+  // nodes, every key), to one coordinator that is in the set:
+  // - Each granter sends its clock with the grant; the holder's clock takes it in. A write completed before the
+  //   grant is at a quorum, which meets every majority of the set (the holder counts itself while ready), so the
+  //   holder's clock is above it.
+  // - While the lease lasts, a granter refuses, for those keys, writes of anyone else stamped above its clock at
+  //   the lease's start (its `ceiling`), unless the holder has stored them (`confirmedBy`): a write then completes
+  //   only below the ceiling (so below the holder's clock) or with the holder's store in it (which its clock
+  //   observes). Its own writes as a coordinator, read write-backs, repairs, hints and anti-entropy fall under the
+  //   same rule.
+  // - Time: the granter keeps a lease for `writeLeaseMs` from receiving the request, the holder uses it for 80 % of
+  //   that from sending it, both on monotonic clocks, so the holder stops first whatever the wall clocks say.
+  // - A granter that restarts forgets its grants: it answers nothing until every member has heard its sync
+  //   request (and dropped its grants) or `writeLeaseMs` has passed. A grant is for one ring; a granter whose ring
+  //   changed keeps refusing by the old one until those leases run out, and grants none meanwhile.
+  //
+  // Each replica grants a set to one coordinator at a time, itself included (a coordinator grants itself before it
+  // asks): two coordinators never both count a majority, and a refused write has one holder to wait for.
+  // The first coordinator to ask for a set gets it and keeps it while it writes (asking again every quarter of the
+  // lease; nothing while idle, and the first write after a pause takes both phases). Another coordinator's writes
+  // to the set still complete, a round trip later: refused, then confirmed once the holder has stored them.
+
+  /** A replica set's name: the same for every key with these replicas, whatever their order. */
+  private setName(replicas: readonly string[]): string {
+    let name = this.setNames.get(replicas);
+    if (name === undefined) {
+      name = [...replicas].sort().join(' ');
+      this.setNames.set(replicas, name);
+    }
+    return name;
+  }
+
+  /** Whether this node may skip the first phase of a write to a key with these replicas; asks for a lease if due. */
+  private leaseCovers(replicas: readonly string[]): boolean {
+    const leaseMs = this.settings.writeLeaseMs;
+    // Only a replica can hold a lease: others' writes wait for the holder to store them.
+    if (leaseMs === 0 || !replicas.includes(this.self)) return false;
+    const set = this.setName(replicas);
+    const mono = this.mono;
+    if (mono >= (this.leaseAskAt.get(set) ?? 0)) this.askLease(set, replicas, mono, leaseMs);
+    const grants = this.leaseGrants.get(set);
+    if (!grants) return false;
+    const own = this.leasesGranted.get(set);
+    let granted = 0;
+    for (const r of replicas)
+      if (
+        r === this.self
+          ? this.ready && own !== undefined && own.holder === this.self && own.expiresAt > mono
+          : (grants.get(r) ?? 0) > mono
+      )
+        granted++;
+    return granted >= replicasNeeded('quorum', replicas.length);
+  }
+
+  private askLease(set: string, replicas: readonly string[], mono: number, leaseMs: number): void {
+    this.leaseAskAt.set(set, mono + leaseMs / 4);
+    // This node grants itself first, as any replica of the set would: one holder per set at each replica, so two
+    // coordinators never both count a majority, and a refused write always has one holder to wait for. Not while
+    // it has granted the set to another.
+    const own = this.leasesGranted.get(set);
+    if (own && own.expiresAt > mono && own.holder !== this.self) return;
+    if (own && own.holder === this.self) own.expiresAt = mono + leaseMs;
+    else
+      this.leasesGranted.set(set, {
+        holder: this.self,
+        set,
+        ceiling: this.hlc.now(),
+        expiresAt: mono + leaseMs,
+        ring: this.ring,
+      });
+    const round = ++this.leaseRound;
+    for (const [r, asked] of this.leaseRounds) {
+      if (asked.sentAt + leaseMs > mono) break;
+      this.leaseRounds.delete(r);
+    }
+    this.leaseRounds.set(round, { sentAt: mono, ring: this.ring, set });
+    const request: LeaseRequest = {
+      type: 'cache/lease-request',
+      from: this.self,
+      round,
+      ring: this.ringKey,
+      set,
+      replyTo: this.selfRef,
+    };
+    for (const r of replicas) if (r !== this.self) this.refOf(r).tell(request);
+  }
+
+  private onLeaseRequest(msg: LeaseRequest): void {
+    const leaseMs = this.settings.writeLeaseMs;
+    const mono = this.mono;
+    let granted = false;
+    if (this.oldLeases.length > 0) this.oldLeases = this.oldLeases.filter((l) => l.expiresAt > mono);
+    if (
+      leaseMs > 0 &&
+      this.ready &&
+      msg.ring === this.ringKey &&
+      msg.from !== this.self &&
+      this.oldLeases.length === 0
+    ) {
+      const lease = this.leasesGranted.get(msg.set);
+      if (!lease || lease.expiresAt <= mono) {
+        this.leasesGranted.set(msg.set, {
+          holder: msg.from,
+          set: msg.set,
+          ceiling: this.hlc.now(),
+          expiresAt: mono + leaseMs,
+          ring: this.ring,
+        });
+        granted = true;
+      } else if (lease.holder === msg.from) {
+        // A renewal keeps the ceiling: the holder's clock is above it, not necessarily above this node's clock now.
+        lease.expiresAt = mono + leaseMs;
+        granted = true;
+      }
+    }
+    msg.replyTo.tell({
+      type: 'cache/lease-grant',
+      from: this.self,
+      round: msg.round,
+      granted,
+      clock: this.hlc.now(),
+    });
+  }
+
+  private onLeaseGrant(msg: LeaseGrant): void {
+    // First, granted or not: the clock must be above everything the granter held before its grant counts.
+    this.hlc.observe(msg.clock);
+    const asked = this.leaseRounds.get(msg.round);
+    if (!msg.granted || !asked || asked.ring !== this.ring) return;
+    const dropped = this.leaseDropped.get(msg.from);
+    if (dropped !== undefined && asked.sentAt <= dropped) return;
+    const until = asked.sentAt + this.settings.writeLeaseMs * 0.8;
+    let grants = this.leaseGrants.get(asked.set);
+    if (!grants) this.leaseGrants.set(asked.set, (grants = new Map()));
+    if (until > (grants.get(msg.from) ?? 0)) grants.set(msg.from, until);
+  }
+
+  /**
+   * The holder of a lease this node granted that covers `key`, if a write of it stamped `ts` from `from` must be
+   * refused (see above); undefined if it may be stored.
+   */
+  private refusingHolder(
+    from: string,
+    key: string,
+    ts: Timestamp,
+    confirmedBy: string | undefined,
+  ): string | undefined {
+    const mono = this.mono;
+    const lease =
+      this.leasesGranted.size > 0 ? this.leasesGranted.get(this.setName(this.replicasOf(key))) : undefined;
+    if (lease && this.refuses(lease, from, ts, confirmedBy, mono)) return lease.holder;
+    if (this.oldLeases.length === 0) return undefined;
+    for (const old of this.oldLeases) {
+      if (this.setName(old.ring.preferenceList(key, this.settings.replicationFactor)) !== old.set) continue;
+      if (this.refuses(old, from, ts, confirmedBy, mono)) return old.holder;
+    }
+    return undefined;
+  }
+
+  private refuses(
+    lease: GrantedLease,
+    from: string,
+    ts: Timestamp,
+    confirmedBy: string | undefined,
+    mono: number,
+  ): boolean {
+    // The holder itself refuses nothing: it stores, so observes, what others write.
+    if (lease.expiresAt <= mono || lease.holder === from || lease.holder === confirmedBy) return false;
+    if (lease.holder === this.self) return false;
+    if (compareTimestamps(ts, lease.ceiling) <= 0) return false;
+    this.counters.leaseRefusals++;
+    return true;
+  }
+
+  /**
+   * Whether a restarted node may answer as far as leases go: every member has heard its sync request, so none uses
+   * a grant it gave before it restarted, or a lease's time has passed since it started.
+   */
+  private leaseQuiet(): boolean {
+    const leaseMs = this.settings.writeLeaseMs;
+    if (leaseMs === 0 || this.mono >= this.startedAt + leaseMs) return true;
+    for (const m of this.ring.members) if (m !== this.self && !this.heard.has(m)) return false;
+    return true;
+  }
+
+  /** A replica refused an operation's write under `holder`'s lease: sent again once the holder has stored it. */
+  private onRefused(id: number, from: string, holder: string): void {
+    const op = this.ops.get(id);
+    if (!op || !op.replicas.includes(from)) return;
+    if (this.holds(op, holder)) return this.sendConfirmed(op, id, from, holder);
+    (op.refused ??= new Map()).set(from, holder);
+  }
+
+  /** `from` has answered a write of `op`: replicas that refused it under `from`'s lease get it again. */
+  private confirmRefused(op: Op, id: number, from: string): void {
+    const refused = op.refused!;
+    for (const [replica, holder] of refused) {
+      if (holder !== from) continue;
+      refused.delete(replica);
+      this.sendConfirmed(op, id, replica, holder);
+    }
+  }
+
+  /** Whether `replica` has answered the write of `op` (so stored it, or newer): its clock has observed it. */
+  private holds(op: Op, replica: string): boolean {
+    if (op.kind === 'read') return op.holders !== undefined && op.holders.has(replica);
+    return op.phase === 'write' && (op.acked.has(replica) || op.failures.get(replica) === 'recovering');
+  }
+
+  private sendConfirmed(op: Op, id: number, to: string, holder: string): void {
+    const entry = op.kind === 'write' ? op.entry : op.best;
+    if (!entry) return;
+    const writes: unknown[] = [];
+    pushWrite(writes, id, op.request.key, entry);
+    this.refOf(to).tell({
+      type: 'cache/batch',
+      from: this.self,
+      reads: [],
+      versions: [],
+      writes,
+      confirmedBy: holder,
+      replyTo: this.selfRef,
+    });
   }
 
   // ---------------------------------------------------------------- coordinator: which replicas to ask
@@ -1421,6 +1751,12 @@ class CacheReplica {
   private onEntries(msg: AntiEntropyEntries): void {
     const now = this.now;
     for (const [key, entry] of msg.entries) {
+      // Under another node's lease, what it has not stored waits: the holder's own rounds bring it, or a later one.
+      if (
+        (this.leasesGranted.size > 0 || this.oldLeases.length > 0) &&
+        this.refusingHolder(msg.from, key, entry.ts, undefined) !== undefined
+      )
+        continue;
       this.hlc.observe(entry.ts);
       if (this.store.apply(key, entry, now) === 'applied') this.counters.antiEntropyRepairs++;
     }

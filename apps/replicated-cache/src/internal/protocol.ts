@@ -124,6 +124,11 @@ export interface ReplicaBatch {
    * (a client's write in its second phase, a read's write-back, a read repair, a hint, a handoff).
    */
   readonly writes: readonly unknown[];
+  /**
+   * Set when every write in the batch has been stored by this node, the holder of a write lease that refused
+   * them before (see {@link ReplicaReplies.refused}).
+   */
+  readonly confirmedBy?: string;
   readonly replyTo: ActorRef<PeerMessage>;
 }
 
@@ -156,9 +161,16 @@ export interface ReplicaReplies {
    * id 0.
    */
   readonly writes: readonly unknown[];
+  /**
+   * Per write refused (absent when none): `id, holder`: the key is under `holder`'s write lease, and the write
+   * is stamped above what this replica held when it granted it. Sent again with `confirmedBy: holder` once the
+   * holder has stored it, it is accepted.
+   */
+  readonly refused?: readonly unknown[];
 }
 
 export const REPLY_READ_STRIDE = 2;
+export const REPLY_REFUSED_STRIDE = 2;
 export const ENTRY_STRIDE = 7;
 export const REPLY_VERSION_STRIDE = 4;
 export const REPLY_WRITE_STRIDE = 5;
@@ -200,8 +212,38 @@ export interface AntiEntropyEntries {
   readonly replyTo: ActorRef<PeerMessage>;
 }
 
+/**
+ * A coordinator asks the other replicas of a replica set for a write lease over its keys, on the ring whose
+ * members are `ring` (space-separated, as the ring sorts them); renewed by asking again.
+ */
+export interface LeaseRequest {
+  readonly type: 'cache/lease-request';
+  readonly from: string;
+  readonly round: number;
+  readonly ring: string;
+  /** The replica set: its members sorted, space-separated. */
+  readonly set: string;
+  readonly replyTo: ActorRef<PeerMessage>;
+}
+
+/** The answer: whether granted, and the granter's clock, which the asker's clock takes in either way. */
+export interface LeaseGrant {
+  readonly type: 'cache/lease-grant';
+  readonly from: string;
+  readonly round: number;
+  readonly granted: boolean;
+  readonly clock: Timestamp;
+}
+
 export type PeerMessage =
-  ReplicaBatch | ReplicaReplies | SyncRequest | SyncChunk | AntiEntropyTree | AntiEntropyEntries;
+  | ReplicaBatch
+  | ReplicaReplies
+  | SyncRequest
+  | SyncChunk
+  | AntiEntropyTree
+  | AntiEntropyEntries
+  | LeaseRequest
+  | LeaseGrant;
 
 // ---------------------------------------------------------------- validators
 
@@ -283,6 +325,11 @@ function isReplies(m: Record<string, unknown>): boolean {
   if (!Array.isArray(writes) || writes.length % REPLY_WRITE_STRIDE !== 0) return false;
   for (let i = 0; i < writes.length; i += REPLY_WRITE_STRIDE)
     if (!isId(writes[i]) || !isFlatTimestamp(writes, i + 1, false) || !isString(writes[i + 4])) return false;
+  const { refused } = m;
+  if (refused === undefined) return true;
+  if (!Array.isArray(refused) || refused.length % REPLY_REFUSED_STRIDE !== 0) return false;
+  for (let i = 0; i < refused.length; i += REPLY_REFUSED_STRIDE)
+    if (!isId(refused[i]) || !isString(refused[i + 1])) return false;
   return true;
 }
 
@@ -388,10 +435,27 @@ export function registerCacheProtocol(serialization: Serialization): Serializati
     .register(
       messageType<ReplicaBatch>(
         'cache/batch',
-        (m) => isString(m.from) && isBatch(m) && isActorRef(m.replyTo),
+        (m) =>
+          isString(m.from) &&
+          isBatch(m) &&
+          (m.confirmedBy === undefined || isString(m.confirmedBy)) &&
+          isActorRef(m.replyTo),
       ),
     )
     .register(messageType<ReplicaReplies>('cache/replies', (m) => isString(m.from) && isReplies(m)))
+    .register(
+      messageType<LeaseRequest>(
+        'cache/lease-request',
+        (m) =>
+          isString(m.from) && isId(m.round) && isString(m.ring) && isString(m.set) && isActorRef(m.replyTo),
+      ),
+    )
+    .register(
+      messageType<LeaseGrant>(
+        'cache/lease-grant',
+        (m) => isString(m.from) && isId(m.round) && typeof m.granted === 'boolean' && isTimestamp(m.clock),
+      ),
+    )
     .register(
       messageType<SyncRequest>(
         'cache/sync-request',

@@ -44,6 +44,9 @@ export interface CacheReport {
   readonly failed: number;
   readonly crashes: number;
   readonly partitions: number;
+  /** Writes coordinated under a write lease, and writes refused under one, over every node's incarnations. */
+  readonly leasedWrites: number;
+  readonly leaseRefusals: number;
   readonly steps: number;
   readonly virtualMs: number;
   readonly traceHash: string;
@@ -89,6 +92,8 @@ export async function cacheScenario(seed: number, options: CacheScenarioOptions 
   const members = Array.from({ length: nodes }, (_, i) => `troupe://sim@node-${i + 1}`);
   const settings = { ...SIM_SETTINGS, ...options.settings };
   const caches = new Map<string, CacheNode>();
+  /** Every incarnation's cache, for counters that outlive a crash. */
+  const everyCache: CacheNode[] = [];
   const history: History = { now: () => 0, ops: [], failed: 0 };
   let crashes = 0;
   let partitions = 0;
@@ -120,6 +125,7 @@ export async function cacheScenario(seed: number, options: CacheScenarioOptions 
           cache = startCache(node.node, { members, settings });
         }
         caches.set(node.name, cache);
+        everyCache.push(cache);
         const random = createSeededRandom(seed * 7919 + Number(node.name.slice(5)) * 131 + node.generation);
         void client(node, cache, random, history, keys, clientsUntil);
       },
@@ -209,6 +215,8 @@ export async function cacheScenario(seed: number, options: CacheScenarioOptions 
         failed: history.failed,
         crashes,
         partitions,
+        leasedWrites: everyCache.reduce((n, c) => n + c.stats().leasedWrites, 0),
+        leaseRefusals: everyCache.reduce((n, c) => n + c.stats().leaseRefusals, 0),
         steps: stats.steps,
         virtualMs: stats.virtualMs,
         traceHash: sim.traceHash(),

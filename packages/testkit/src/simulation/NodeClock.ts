@@ -33,6 +33,11 @@ export class NodeClock implements Clock {
     return this.shared.now() + this.skew();
   }
 
+  /** The shared time without the skew: a skew step moves a node's wall clock, never its elapsed time. */
+  monotonic(): number {
+    return this.shared.now();
+  }
+
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     if (this.dead) return DEAD_TIMER;
     const timer: NodeTimer = { handle: undefined, cancelled: false };

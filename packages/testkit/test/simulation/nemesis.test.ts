@@ -179,4 +179,19 @@ describe('nemesis', () => {
       },
     );
   });
+
+  it("steps a node's wall clock with a skew, never its monotonic clock", async () => {
+    await simulate(
+      { seed: 4, nodes: 2, skewMs: 50, setup: () => undefined, serialization: appSerialization },
+      async (sim) => {
+        const node = sim.nodes[0];
+        await sim.run(100);
+        const [wall, mono] = [node.clock.now(), node.clock.monotonic()];
+        sim.apply({ type: 'skew', node: node.name, offsetMs: -5000 });
+        await sim.run(10);
+        expect(node.clock.now() - wall).toBeLessThan(-4000);
+        expect(node.clock.monotonic() - mono).toBe(10);
+      },
+    );
+  });
 });
