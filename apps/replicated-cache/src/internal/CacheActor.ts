@@ -265,6 +265,8 @@ class CacheReplica {
   private others = 1;
   /** Preference lists of keys on the current ring (cleared when it changes). */
   private preferences = new Map<string, readonly string[]>();
+  /** The distinct preference lists of the current ring, by their members in order (at most members^N). */
+  private lists = new Map<string, readonly string[]>();
   private nextId = 1;
   private readonly refs = new Map<string, ActorRef<PeerMessage>>();
   private readonly outboxes = new Map<string, Outbox>();
@@ -285,6 +287,9 @@ class CacheReplica {
   private rebalanceFrom: HashRing | undefined;
   /** The ring's members, space-separated: what a lease request names its ring by. */
   private ringKey = '';
+
+  /** The last answer of `leaseCovers`, during the current message. */
+  private leaseMemo: { replicas: readonly string[]; covers: boolean } | undefined = undefined;
 
   /** A replica set's name (its members sorted, space-separated), per preference list (cached per key). */
   private readonly setNames = new WeakMap<readonly string[], string>();
@@ -339,19 +344,25 @@ class CacheReplica {
    * the holder stops using a grant a fifth of its time early, far more than one message takes.
    */
   private monoAtMessage: number | undefined = undefined;
+  private inMessage = false;
 
   private get mono(): number {
-    return this.monoAtMessage ?? this.ctx.system.clock.monotonic();
+    if (!this.inMessage) return this.ctx.system.clock.monotonic();
+    return (this.monoAtMessage ??= this.ctx.system.clock.monotonic());
   }
 
   handle(msg: CacheMessage): void {
     this.clockAtMessage = this.ctx.system.clock.now();
     this.monoAtMessage = undefined;
+    this.inMessage = true;
+    this.leaseMemo = undefined;
     try {
       this.dispatch(msg);
     } finally {
       this.clockAtMessage = undefined;
       this.monoAtMessage = undefined;
+      this.inMessage = false;
+      this.leaseMemo = undefined;
     }
   }
 
@@ -414,6 +425,7 @@ class CacheReplica {
     this.ringKey = next.members.join(' ');
     this.shared.ring = next;
     this.preferences = new Map();
+    this.lists = new Map();
     // Grants were for the old ring's replica sets; leases granted on it still hold until they run out.
     this.leaseGrants.clear();
     this.leaseAskAt.clear();
@@ -472,7 +484,12 @@ class CacheReplica {
   private replicasOf(key: string): readonly string[] {
     let list = this.preferences.get(key);
     if (!list) {
-      list = this.ring.preferenceList(key, this.settings.replicationFactor);
+      const found = this.ring.preferenceList(key, this.settings.replicationFactor);
+      // Keys with the same replicas in the same order share one list, so that what is worked out per list (its
+      // set's name, whether a lease covers it) is looked up by the one object.
+      const name = found.join('\n');
+      list = this.lists.get(name);
+      if (!list) this.lists.set(name, (list = found));
       // Bounded: a cache of many keys looks them up again rather than keeping a list per key it ever saw.
       if (this.preferences.size >= PREFERENCES_KEPT) this.preferences.clear();
       this.preferences.set(key, list);
@@ -743,6 +760,7 @@ class CacheReplica {
       else current.push(v[i] as number);
     }
     const w = msg.writes;
+    const mayRefuse = w.length > 0 && this.leasesMayRefuse(msg.from, msg.confirmedBy);
     for (let i = 0; i < w.length; i += WRITE_STRIDE) {
       const id = w[i] as number;
       const key = w[i + 1] as string;
@@ -754,7 +772,7 @@ class CacheReplica {
         expiresAt: w[i + 6] as number,
         size: w[i + 7] as number,
       };
-      if (this.leasesGranted.size > 0 || this.oldLeases.length > 0) {
+      if (mayRefuse) {
         const holder = this.refusingHolder(msg.from, key, entry.ts, msg.confirmedBy);
         if (holder !== undefined) {
           // Not stored, not answered as held: a hint or repair (id 0) comes again later.
@@ -848,18 +866,44 @@ class CacheReplica {
     const replyTo = msg.replyTo as unknown as ActorRef<CacheReply>;
     for (let i = 0; i < items.length; i += REQUEST_STRIDE) {
       const kind = items[i];
-      const common = {
-        id: items[i + 1] as number,
-        key: items[i + 2] as string,
-        consistency: items[i + 3] as Consistency,
-        timeoutMs: items[i + 4] as number,
-        replyTo,
-        batched: true,
-      };
-      if (kind === REQUEST_GET) this.startRead({ type: 'cache/get', ...common });
+      const id = items[i + 1] as number;
+      const key = items[i + 2] as string;
+      const consistency = items[i + 3] as Consistency;
+      const timeoutMs = items[i + 4] as number;
+      // One object per request, of one shape per kind (no spread of a common part). `batched` (see `reply`) is
+      // this node's own mark, never on the wire.
+      if (kind === REQUEST_GET)
+        this.startRead({
+          type: 'cache/get',
+          id,
+          key,
+          consistency,
+          timeoutMs,
+          replyTo,
+          batched: true,
+        } as GetRequest);
       else if (kind === REQUEST_PUT)
-        this.startWrite({ type: 'cache/put', ...common, ttlMs: items[i + 5] as number, value: items[i + 6] });
-      else this.startWrite({ type: 'cache/delete', ...common });
+        this.startWrite({
+          type: 'cache/put',
+          id,
+          key,
+          consistency,
+          timeoutMs,
+          replyTo,
+          batched: true,
+          ttlMs: items[i + 5] as number,
+          value: items[i + 6],
+        } as PutRequest);
+      else
+        this.startWrite({
+          type: 'cache/delete',
+          id,
+          key,
+          consistency,
+          timeoutMs,
+          replyTo,
+          batched: true,
+        } as DeleteRequest);
     }
   }
 
@@ -1167,8 +1211,20 @@ class CacheReplica {
     return name;
   }
 
-  /** Whether this node may skip the first phase of a write to a key with these replicas; asks for a lease if due. */
+  /**
+   * Whether this node may skip the first phase of a write to a key with these replicas; asks for a lease if due.
+   * Worked out once per list and message: nothing it depends on changes within a message (the monotonic clock is
+   * read once per message too), and a batch of many writes asks the same question of the same few lists.
+   */
   private leaseCovers(replicas: readonly string[]): boolean {
+    const memo = this.leaseMemo;
+    if (memo !== undefined && memo.replicas === replicas) return memo.covers;
+    const covers = this.leaseCoversNow(replicas);
+    if (this.inMessage) this.leaseMemo = { replicas, covers };
+    return covers;
+  }
+
+  private leaseCoversNow(replicas: readonly string[]): boolean {
     const leaseMs = this.settings.writeLeaseMs;
     // Only a replica can hold a lease: others' writes wait for the holder to store them.
     if (leaseMs === 0 || !replicas.includes(this.self)) return false;
@@ -1292,6 +1348,20 @@ class CacheReplica {
       if (this.refuses(old, from, ts, confirmedBy, mono)) return old.holder;
     }
     return undefined;
+  }
+
+  /**
+   * Whether any lease this node granted may refuse writes from `from`: one that has not run out, held by another
+   * node than `from`, `confirmedBy` and this one (see `refuses`). Asked once per batch: the writes of a lease
+   * holder, the common case under load, then go without a look-up per key.
+   */
+  private leasesMayRefuse(from: string, confirmedBy: string | undefined): boolean {
+    if (this.leasesGranted.size === 0 && this.oldLeases.length === 0) return false;
+    const mono = this.mono;
+    const may = (l: GrantedLease): boolean =>
+      l.expiresAt > mono && l.holder !== from && l.holder !== confirmedBy && l.holder !== this.self;
+    for (const lease of this.leasesGranted.values()) if (may(lease)) return true;
+    return this.oldLeases.some(may);
   }
 
   private refuses(
