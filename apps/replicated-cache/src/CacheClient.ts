@@ -23,6 +23,7 @@ import {
   type ClientRequest,
   type ClientRequestBatch,
   itemBytes,
+  plainStringJsonBytes,
   registerCacheProtocol,
   REQUEST_DELETE,
   REQUEST_GET,
@@ -172,6 +173,9 @@ function requestOf(
  * UTF-8 bytes of that JSON. A value without one goes as it is, for the coordinator to refuse with the reason.
  */
 function jsonCopy(value: unknown): { copy: unknown; bytes: number } {
+  // A string is its own copy; a plain one is measured without its JSON.
+  const plain = plainStringJsonBytes(value);
+  if (plain !== undefined) return { copy: value, bytes: plain };
   let json: string | undefined;
   try {
     json = JSON.stringify(value);

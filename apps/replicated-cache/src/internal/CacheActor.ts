@@ -17,6 +17,7 @@ import {
   ENTRY_STRIDE,
   type GetRequest,
   itemBytes,
+  plainStringJsonBytes,
   type LeaseGrant,
   type LeaseRequest,
   type PeerMessage,
@@ -288,8 +289,8 @@ class CacheReplica {
   /** The ring's members, space-separated: what a lease request names its ring by. */
   private ringKey = '';
 
-  /** The last answer of `leaseCovers`, during the current message. */
-  private leaseMemo: { replicas: readonly string[]; covers: boolean } | undefined = undefined;
+  /** The answers of `leaseCovers` during the current message, per preference list. */
+  private readonly leaseMemo = new Map<readonly string[], boolean>();
 
   /** A replica set's name (its members sorted, space-separated), per preference list (cached per key). */
   private readonly setNames = new WeakMap<readonly string[], string>();
@@ -355,14 +356,13 @@ class CacheReplica {
     this.clockAtMessage = this.ctx.system.clock.now();
     this.monoAtMessage = undefined;
     this.inMessage = true;
-    this.leaseMemo = undefined;
     try {
       this.dispatch(msg);
     } finally {
       this.clockAtMessage = undefined;
       this.monoAtMessage = undefined;
       this.inMessage = false;
-      this.leaseMemo = undefined;
+      if (this.leaseMemo.size > 0) this.leaseMemo.clear();
     }
   }
 
@@ -1217,10 +1217,11 @@ class CacheReplica {
    * read once per message too), and a batch of many writes asks the same question of the same few lists.
    */
   private leaseCovers(replicas: readonly string[]): boolean {
-    const memo = this.leaseMemo;
-    if (memo !== undefined && memo.replicas === replicas) return memo.covers;
-    const covers = this.leaseCoversNow(replicas);
-    if (this.inMessage) this.leaseMemo = { replicas, covers };
+    let covers = this.leaseMemo.get(replicas);
+    if (covers === undefined) {
+      covers = this.leaseCoversNow(replicas);
+      if (this.inMessage) this.leaseMemo.set(replicas, covers);
+    }
     return covers;
   }
 
@@ -1658,14 +1659,17 @@ class CacheReplica {
 
   /** Checks that the value has a JSON form within the size limit, and measures it. */
   private checkValue(op: WriteOp, value: unknown): [string, string] | undefined {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(value);
-    } catch (e) {
-      return ['CACHE_ERR_INVALID_VALUE', String(e)];
+    let bytes = plainStringJsonBytes(value);
+    if (bytes === undefined) {
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(value);
+      } catch (e) {
+        return ['CACHE_ERR_INVALID_VALUE', String(e)];
+      }
+      if (json === undefined) return ['CACHE_ERR_INVALID_VALUE', `${typeof value} has no JSON form`];
+      bytes = Buffer.byteLength(json);
     }
-    if (json === undefined) return ['CACHE_ERR_INVALID_VALUE', `${typeof value} has no JSON form`];
-    const bytes = Buffer.byteLength(json);
     if (bytes > this.settings.maxValueBytes)
       return ['CACHE_ERR_VALUE_TOO_LARGE', `${bytes}/${this.settings.maxValueBytes}`];
     // Kept as given: the client sends its JSON form (see ActorCacheClient.put), and what crossed the wire is this

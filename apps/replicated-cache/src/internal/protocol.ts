@@ -74,6 +74,29 @@ export interface ClientRequestBatch {
  */
 export const itemBytes = (key: string, valueBytes = 0): number => key.length * 3 + valueBytes + 64;
 
+/** Strings no longer than this are looked at character by character; longer ones go through `JSON.stringify`. */
+const PLAIN_STRING_MAX = 256;
+
+/**
+ * The UTF-8 bytes of a string's JSON when it is short and printable ASCII without `"` or `\\` (its JSON is then
+ * the string in quotes), without building the JSON: what a put's value costs to measure on the client and on every
+ * coordinator. Undefined for anything else, which `JSON.stringify` measures.
+ *
+ * @example
+ * ```ts
+ * plainStringJsonBytes('abc'); // 5, as Buffer.byteLength(JSON.stringify('abc'))
+ * plainStringJsonBytes('a"b'); // undefined: escaped in JSON
+ * ```
+ */
+export function plainStringJsonBytes(value: unknown): number | undefined {
+  if (typeof value !== 'string' || value.length > PLAIN_STRING_MAX) return undefined;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return undefined;
+  }
+  return value.length + 2;
+}
+
 export const REQUEST_STRIDE = 7;
 export const REQUEST_GET = 0;
 export const REQUEST_PUT = 1;
