@@ -6,7 +6,8 @@
  * requests in flight.
  *
  * - quorum writes: `put` at consistency quorum (ABD: the versions of 2 of 3 replicas, then the write, which 2 of
- *   3 acknowledge; the coordinator is one of them, and asks one other replica for its version, in turn);
+ *   3 acknowledge; node-1 soon holds the write lease of the one replica set, and its writes then skip the first
+ *   phase);
  * - quorum reads: `get` at consistency quorum of keys written before (the coordinator and one other replica);
  * - the baseline, measured in the same run: the raw `ws` request/response server of the remote benchmark
  *   (bench/src/remote: `ws-req`, cbor-x, one request per frame), 100 in flight from the same driver.

@@ -866,44 +866,22 @@ class CacheReplica {
     const replyTo = msg.replyTo as unknown as ActorRef<CacheReply>;
     for (let i = 0; i < items.length; i += REQUEST_STRIDE) {
       const kind = items[i];
-      const id = items[i + 1] as number;
-      const key = items[i + 2] as string;
-      const consistency = items[i + 3] as Consistency;
-      const timeoutMs = items[i + 4] as number;
-      // One object per request, of one shape per kind (no spread of a common part). `batched` (see `reply`) is
-      // this node's own mark, never on the wire.
-      if (kind === REQUEST_GET)
-        this.startRead({
-          type: 'cache/get',
-          id,
-          key,
-          consistency,
-          timeoutMs,
-          replyTo,
-          batched: true,
-        } as GetRequest);
-      else if (kind === REQUEST_PUT)
-        this.startWrite({
-          type: 'cache/put',
-          id,
-          key,
-          consistency,
-          timeoutMs,
-          replyTo,
-          batched: true,
-          ttlMs: items[i + 5] as number,
-          value: items[i + 6],
-        } as PutRequest);
-      else
-        this.startWrite({
-          type: 'cache/delete',
-          id,
-          key,
-          consistency,
-          timeoutMs,
-          replyTo,
-          batched: true,
-        } as DeleteRequest);
+      // One object per request, of one shape for every kind (a get or a delete carries a put's two fields unused):
+      // no spread of a common part. `batched` (see `reply`) is this node's own mark, never on the wire.
+      const isPut = kind === REQUEST_PUT;
+      const request = {
+        type: isPut ? 'cache/put' : kind === REQUEST_GET ? 'cache/get' : 'cache/delete',
+        id: items[i + 1] as number,
+        key: items[i + 2] as string,
+        consistency: items[i + 3] as Consistency,
+        timeoutMs: items[i + 4] as number,
+        replyTo,
+        batched: true,
+        ttlMs: isPut ? (items[i + 5] as number) : 0,
+        value: isPut ? items[i + 6] : null,
+      };
+      if (kind === REQUEST_GET) this.startRead(request as GetRequest);
+      else this.startWrite(request as PutRequest | DeleteRequest);
     }
   }
 
