@@ -1,10 +1,11 @@
 /**
  * The cache's whole quorum-write path in one process, on the deterministic simulator (in-memory transport with
  * serialization, virtual time): three cache nodes and a client node, 100 puts in flight through the typed client,
- * CPU time per write. Steadier than the four-process bench for comparing two versions of the code (no wake-ups,
- * no process switches), though it includes the simulator's own scheduling.
+ * CPU time per write (`--reads`: per quorum read, of keys never written). Quicker than the four-process bench and free
+ * of wake-ups and process switches, though it includes the simulator's own scheduling; its figures still move by
+ * half from one process start to the next (the JIT's choices), so compare two versions in alternating runs.
  *
- *   node --import tsx bench/src/cache/writePathMicro.ts [--writes 200000] [--rounds 5] [--lease-ms 1000]
+ *   node --import tsx bench/src/cache/writePathMicro.ts [--writes 100000] [--rounds 5] [--lease-ms 1000] [--reads]
  */
 import { parseArgs } from 'node:util';
 import { Serialization } from '@troupe/remote';

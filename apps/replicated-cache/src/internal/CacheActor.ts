@@ -1337,10 +1337,9 @@ class CacheReplica {
   private leasesMayRefuse(from: string, confirmedBy: string | undefined): boolean {
     if (this.leasesGranted.size === 0 && this.oldLeases.length === 0) return false;
     const mono = this.mono;
-    const may = (l: GrantedLease): boolean =>
-      l.expiresAt > mono && l.holder !== from && l.holder !== confirmedBy && l.holder !== this.self;
-    for (const lease of this.leasesGranted.values()) if (may(lease)) return true;
-    return this.oldLeases.some(may);
+    for (const lease of this.leasesGranted.values())
+      if (this.mayRefuse(lease, from, confirmedBy, mono)) return true;
+    return this.oldLeases.some((lease) => this.mayRefuse(lease, from, confirmedBy, mono));
   }
 
   private refuses(
@@ -1350,12 +1349,26 @@ class CacheReplica {
     confirmedBy: string | undefined,
     mono: number,
   ): boolean {
-    // The holder itself refuses nothing: it stores, so observes, what others write.
-    if (lease.expiresAt <= mono || lease.holder === from || lease.holder === confirmedBy) return false;
-    if (lease.holder === this.self) return false;
+    if (!this.mayRefuse(lease, from, confirmedBy, mono)) return false;
     if (compareTimestamps(ts, lease.ceiling) <= 0) return false;
     this.counters.leaseRefusals++;
     return true;
+  }
+
+  /** Whether `lease` may refuse a write from `from` at all, whatever its timestamp. */
+  private mayRefuse(
+    lease: GrantedLease,
+    from: string,
+    confirmedBy: string | undefined,
+    mono: number,
+  ): boolean {
+    // The holder itself refuses nothing: it stores, so observes, what others write.
+    return (
+      lease.expiresAt > mono &&
+      lease.holder !== from &&
+      lease.holder !== confirmedBy &&
+      lease.holder !== this.self
+    );
   }
 
   /**

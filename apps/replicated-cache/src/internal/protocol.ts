@@ -78,7 +78,7 @@ export const itemBytes = (key: string, valueBytes = 0): number => key.length * 3
 const PLAIN_STRING_MAX = 256;
 
 /**
- * The UTF-8 bytes of a string's JSON when it is short and printable ASCII without `"` or `\\` (its JSON is then
+ * The UTF-8 bytes of a string's JSON when it is short and printable ASCII without `"` or `\` (its JSON is then
  * the string in quotes), without building the JSON: what a put's value costs to measure on the client and on every
  * coordinator. Undefined for anything else, which `JSON.stringify` measures.
  *
