@@ -118,6 +118,22 @@ export interface ActorSystem {
    */
   deadLetter(recipient: string, message: unknown, reason: DeadLetterReason): void;
   /**
+   * Handles the messages told so far at the end of the current task (a microtask) instead of on the next turn of
+   * the event loop. For extensions that deliver messages from an I/O callback (remoting calls it after each
+   * message from the network), so that a request is handled and its reply on its way before the process goes
+   * back to the event loop. Senders still never run their recipient's behaviour themselves. Does nothing with a
+   * custom {@link ActorSystemOptions.executor}, which alone decides when turns run (virtual time keeps its order).
+   *
+   * @example
+   * ```ts
+   * socket.on('data', (bytes) => {
+   *   target.tell(decode(bytes));
+   *   system.dispatchPromptly();
+   * });
+   * ```
+   */
+  dispatchPromptly(): void;
+  /**
    * Streams what actors do, for dashboards and tests: `spawned`, `stopped`, `failed` and `restarted` (from the
    * event stream) and `received` (each message handed to a behaviour, with its type tag and the mailbox depth
    * behind it, sampled by `options.sample` with the system's random source). Returns the unsubscribe
@@ -187,7 +203,12 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
     this.name = options.name;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? mathRandom;
-    this.dispatcher = new Dispatcher(options.executor ?? immediateExecutor, throughput, perTurn);
+    this.dispatcher = new Dispatcher(
+      options.executor ?? immediateExecutor,
+      throughput,
+      perTurn,
+      options.executor === undefined,
+    );
     this.defaultStrategy = options.supervisorStrategy ?? SupervisorStrategy.oneForOne();
     this.minLevel = LEVELS[options.logLevel ?? 'warn'] ?? LEVELS.warn;
     this.logSink = options.logSink;
@@ -324,6 +345,10 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
 
   checkAlive(): void {
     if (this.terminated) throw new SystemTerminatedError(this.name);
+  }
+
+  dispatchPromptly(): void {
+    this.dispatcher.runPromptly();
   }
 
   deadLetter(recipient: string, message: unknown, reason: DeadLetterReason): void {

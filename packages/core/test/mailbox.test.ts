@@ -1,5 +1,6 @@
 import {
   type ActorContext,
+  type ActorSystemOptions,
   createActorSystem,
   InvalidArgumentError,
   receive,
@@ -7,7 +8,7 @@ import {
   setup,
   stopped,
 } from '../src';
-import { testSystem } from './testSystem';
+import { flushPromises, testSystem } from './testSystem';
 
 describe('bounded mailboxes', () => {
   it('drop the newest messages when full (drop-newest, the default), as dead letters with reason mailbox-full', async () => {
@@ -389,5 +390,73 @@ describe('the dispatcher', () => {
     a.tell('hi');
     await settle();
     expect(got).toEqual(['via a: hi']);
+  });
+});
+
+describe('system.dispatchPromptly()', () => {
+  // A system with the default executor (setImmediate), on real time: what the method changes is when, within
+  // the event loop, a turn runs.
+  async function realSystem(options: Partial<ActorSystemOptions> = {}) {
+    const system = createActorSystem({ name: 'prompt', logLevel: 'off', ...options });
+    const got: number[] = [];
+    const ref = system.spawn(receiveMessage<number>((n) => void got.push(n)));
+    await flushPromises(); // the spawn's own turn
+    return { system, ref, got };
+  }
+
+  it('handles the messages told so far at the end of the current task, before the next promise job', async () => {
+    const { system, ref, got } = await realSystem();
+    ref.tell(1);
+    system.dispatchPromptly();
+    await Promise.resolve();
+    expect(got).toEqual([1]);
+    await system.terminate();
+  });
+
+  it('leaves them to the next turn of the event loop without it', async () => {
+    const { system, ref, got } = await realSystem();
+    ref.tell(1);
+    await Promise.resolve();
+    expect(got).toEqual([]);
+    await flushPromises();
+    expect(got).toEqual([1]);
+    await system.terminate();
+  });
+
+  it('counts one turn, not two, when the turn scheduled on the event loop finds the work done', async () => {
+    const { system, ref, got } = await realSystem();
+    const before = system.stats().turns;
+    ref.tell(1);
+    system.dispatchPromptly();
+    system.dispatchPromptly();
+    await flushPromises();
+    expect(got).toEqual([1]);
+    expect(system.stats().turns - before).toBe(1);
+    await system.terminate();
+  });
+
+  it('handles at most maxMessagesPerTurn promptly and the rest on the event loop, in order', async () => {
+    const { system, ref, got } = await realSystem({ maxMessagesPerTurn: 2, throughput: 2 });
+    for (let i = 0; i < 5; i++) ref.tell(i);
+    system.dispatchPromptly();
+    await Promise.resolve();
+    expect(got).toEqual([0, 1]);
+    await flushPromises();
+    await flushPromises();
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    await system.terminate();
+  });
+
+  it('does nothing with a custom executor: turns run only when the executor runs them', async () => {
+    const { system, settle } = testSystem();
+    const got: number[] = [];
+    const ref = system.spawn(receiveMessage<number>((n) => void got.push(n)));
+    await settle();
+    ref.tell(1);
+    system.dispatchPromptly();
+    await flushPromises();
+    expect(got).toEqual([]);
+    await settle();
+    expect(got).toEqual([1]);
   });
 });

@@ -740,10 +740,13 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     batch.queued = false;
     if (batch.isEmpty) return;
     const bytes = batch.bytes();
-    const result = ep.conn ? ep.conn.send(bytes) : 'closed';
+    const conn = ep.conn;
+    const result = conn ? conn.send(bytes) : 'closed';
     if (result === 'ok') {
       ep.sentSinceBeat = true;
       batch.clear();
+      // The batch is this turn's: the transport's own end-of-turn batching would only add a hop.
+      conn?.flush?.();
       return;
     }
     // 'closed': the close event is on its way; the batch goes whole once the peer is back (or is dead-lettered
@@ -964,6 +967,7 @@ class RemoteNodeImpl implements RemoteNode, RefCodec {
     } finally {
       this.decodingFrom = previous;
     }
+    this.system.dispatchPromptly();
   }
 
   private handle(ep: Endpoint, env: Envelope): void {

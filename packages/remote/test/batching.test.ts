@@ -181,3 +181,89 @@ describe('batching: what one node tells another in one turn', () => {
     expect(all).toEqual([...Array(total + 1).keys()]);
   });
 });
+
+describe('promptness: where in the event loop remoting hands messages on', () => {
+  const nodes: RemoteNode[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.shutdown()));
+  });
+
+  /** Records, in order, the sends and flushes asked of a connection, and marks the end of each delivery. */
+  class RecordingConnection extends ForwardingConnection {
+    constructor(
+      inner: Connection,
+      private readonly log: string[],
+    ) {
+      super(inner);
+    }
+    override send(message: Uint8Array): SendResult {
+      this.log.push('send');
+      return super.send(message);
+    }
+    override flush(): void {
+      this.log.push('flush');
+      super.flush();
+    }
+    override onMessage(listener: (message: Uint8Array) => void): void {
+      super.onMessage((message) => {
+        listener(message);
+        // Queued after whatever the listener queued: it runs once the delivery's task has ended.
+        queueMicrotask(() => this.log.push('delivery task ended'));
+      });
+    }
+  }
+
+  class RecordingTransport extends ForwardingTransport {
+    constructor(
+      inner: Transport,
+      private readonly log: string[],
+    ) {
+      super(inner);
+    }
+    protected wrapConnection(connection: Connection): Connection {
+      return new RecordingConnection(connection, this.log);
+    }
+  }
+
+  async function pair() {
+    const net = new MemoryNetwork();
+    const senderLog: string[] = [];
+    const receiverLog: string[] = [];
+    const receiver = await startRemoting({
+      system: createActorSystem({ name: 'prompt', logLevel: 'off' }),
+      transport: new RecordingTransport(net.transport({ address: 'receiver' }), receiverLog),
+      serialization: serialization(),
+    });
+    const sender = await startRemoting({
+      system: createActorSystem({ name: 'prompt', logLevel: 'off' }),
+      transport: new RecordingTransport(net.transport({ address: 'sender' }), senderLog),
+      serialization: serialization(),
+    });
+    nodes.push(sender, receiver);
+    receiver.system.spawn(
+      receive<Note>((_ctx, m) => void receiverLog.push(`handled ${m.n}`)),
+      'inbox',
+    );
+    const inbox = sender.refFor<Note>(`${receiver.address}/user/inbox`);
+    inbox.tell({ type: 'test/note', n: 0, text: '' });
+    await eventually(() => receiverLog.includes('handled 0'));
+    senderLog.length = 0;
+    receiverLog.length = 0;
+    return { inbox, senderLog, receiverLog };
+  }
+
+  it('has the recipient handle a message from a peer before the task that delivered it ends', async () => {
+    const { inbox, receiverLog } = await pair();
+    inbox.tell({ type: 'test/note', n: 1, text: '' });
+    inbox.tell({ type: 'test/note', n: 2, text: '' });
+    await eventually(() => receiverLog.includes('delivery task ended'));
+    expect(receiverLog).toEqual(['handled 1', 'handled 2', 'delivery task ended']);
+  });
+
+  it('asks the transport to flush each batch as soon as it is handed over, not on the transport’s own schedule', async () => {
+    const { inbox, senderLog } = await pair();
+    for (let n = 1; n <= 100; n++) inbox.tell({ type: 'test/note', n, text: '' });
+    await eventually(() => senderLog.length >= 2);
+    expect(senderLog).toEqual(['send', 'flush']);
+  });
+});

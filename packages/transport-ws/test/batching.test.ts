@@ -50,6 +50,22 @@ describe('batching', () => {
     expect(peer.received - handshakeFrames).toBe(1);
   });
 
+  it('writes what was queued as one frame at flush(), and what is sent after it in the same tick as the next frame', async () => {
+    const listener = await startNode();
+    const { peer } = await dialAuthenticated(listener.identity.address);
+    const conn = await listener.connection();
+    const handshakeFrames = peer.received;
+    conn.send(numbered(0));
+    conn.send(numbered(1));
+    conn.flush!();
+    // Without the flush, all three would share the tick's one frame.
+    conn.send(numbered(2));
+
+    expect(BatchFramer.decode((await peer.next()).data)!.map(numberOf)).toEqual([0, 1]);
+    expect(BatchFramer.decode((await peer.next()).data)!.map(numberOf)).toEqual([2]);
+    expect(peer.received - handshakeFrames).toBe(2);
+  });
+
   it('writes a batch as soon as it reaches batchBytes and keeps order across batches', async () => {
     const listener = await startNode({ batchBytes: 1024 });
     const { peer } = await dialAuthenticated(listener.identity.address);

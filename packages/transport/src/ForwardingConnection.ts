@@ -44,6 +44,10 @@ export class ForwardingConnection implements Connection {
     return this.inner.send(message);
   }
 
+  flush(): void {
+    this.inner.flush?.();
+  }
+
   onMessage(listener: (message: Uint8Array) => void): void {
     this.inner.onMessage(listener);
   }

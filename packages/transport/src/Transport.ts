@@ -40,6 +40,12 @@ export interface Connection {
    * reference to `message` once `send` returns (it copies what it queues), so the caller may reuse the array.
    */
   send(message: Uint8Array): SendResult;
+  /**
+   * Hands what was queued to the network now, rather than when the transport would (a transport may gather the
+   * messages of one turn into one write). For a caller that gathered a turn's messages itself, as remoting does.
+   * Optional: a transport that writes at once needs none.
+   */
+  flush?(): void;
   /** Bytes queued and not yet handed to the network. */
   readonly bufferedAmount: number;
   /** Sets the listener for incoming messages (one listener; a second call replaces the first). */

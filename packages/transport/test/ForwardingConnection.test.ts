@@ -59,6 +59,19 @@ describe('ForwardingConnection', () => {
     expect(inner.calls).toEqual(['send 1,2', 'send 3']);
   });
 
+  it('passes flush through to an inner connection that has one, and is harmless over one that has none', () => {
+    const inner = new RecordingConnection();
+    const flushing = Object.assign(new RecordingConnection(), {
+      flush(this: RecordingConnection) {
+        this.calls.push('flush');
+      },
+    });
+    new ForwardingConnection(flushing).flush();
+    expect(flushing.calls).toEqual(['flush']);
+    expect(() => new ForwardingConnection(inner).flush()).not.toThrow();
+    expect(inner.calls).toEqual([]);
+  });
+
   it('hands incoming messages and the close to the listeners set on it', () => {
     const inner = new RecordingConnection();
     const conn = new ForwardingConnection(inner);

@@ -193,7 +193,8 @@ export class WsConnection implements Connection {
     this.flush();
   };
 
-  private flush(): void {
+  /** Writes the batch built so far as one frame now; the end-of-turn flush then finds nothing to do. */
+  flush(): void {
     this.flushPending = false;
     const frame = this.framer.take();
     if (frame && this.ws.readyState === WebSocket.OPEN) this.ws.send(frame, { binary: true });
