@@ -10,7 +10,7 @@ import { localReceptionist, type ReceptionistCommand } from './Receptionist';
 import { SupervisorStrategy } from './SupervisorStrategy';
 import { ActorCell, GUARDIAN_FLAG } from './internal/ActorCell';
 import { createLogger } from './internal/createLogger';
-import { Dispatcher, type Executor, immediateExecutor } from './internal/Dispatcher';
+import { Dispatcher, type Executor } from './internal/Dispatcher';
 import { Inspector } from './internal/Inspector';
 import { BaseRef } from './internal/BaseRef';
 import type { SystemInternals } from './internal/SystemInternals';
@@ -203,12 +203,7 @@ class ActorSystemImpl implements ActorSystem, SystemInternals {
     this.name = options.name;
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? mathRandom;
-    this.dispatcher = new Dispatcher(
-      options.executor ?? immediateExecutor,
-      throughput,
-      perTurn,
-      options.executor === undefined,
-    );
+    this.dispatcher = new Dispatcher(options.executor, throughput, perTurn);
     this.defaultStrategy = options.supervisorStrategy ?? SupervisorStrategy.oneForOne();
     this.minLevel = LEVELS[options.logLevel ?? 'warn'] ?? LEVELS.warn;
     this.logSink = options.logSink;

@@ -3,10 +3,6 @@ import type { ActorCell } from './ActorCell';
 /** Runs a dispatcher turn later. The default yields to the event loop with `setImmediate`. */
 export type Executor = (turn: () => void) => void;
 
-export const immediateExecutor: Executor = (turn) => {
-  setImmediate(turn);
-};
-
 /**
  * @internal Runs mailboxes in batches: one scheduled turn drains many messages of many actors, then yields so
  * that timers and I/O get their turn. Scheduling per message would cost an order of magnitude; bounding the
@@ -16,31 +12,35 @@ export class Dispatcher {
   private queue: (ActorCell | undefined)[] = [];
   private head = 0;
   private armed = false;
-  /** A prompt turn (see `runPromptly`) is queued as a microtask. */
+  /** The default executor's pending turn: a prompt turn (see `runPromptly`) takes its place and cancels it. */
+  private immediate: NodeJS.Immediate | undefined = undefined;
+  /** A prompt turn is queued as a microtask. */
   private promptQueued = false;
   turns = 0;
   messages = 0;
 
   constructor(
-    private readonly executor: Executor,
+    /**
+     * A custom executor (virtual time, a deterministic simulation), which alone decides when turns run; undefined
+     * for the default, `setImmediate`, which `runPromptly` may overtake.
+     */
+    private readonly executor: Executor | undefined,
     /** Most user messages one actor handles before the next actor's turn. */
     private readonly throughput: number,
     /** Most user messages in one turn before yielding to the event loop. */
     private readonly maxMessagesPerTurn: number,
-    /**
-     * Whether `runPromptly` may run a turn in a microtask. Only with the default executor: a custom one (virtual
-     * time, a deterministic simulation) decides alone when turns run.
-     */
-    private readonly mayRunPromptly: boolean = false,
   ) {}
 
   /** The caller has set the cell's scheduled flag. */
   schedule(cell: ActorCell): void {
     this.queue.push(cell);
-    if (!this.armed) {
-      this.armed = true;
-      this.executor(this.runTurn);
-    }
+    if (!this.armed) this.arm();
+  }
+
+  private arm(): void {
+    this.armed = true;
+    if (this.executor) this.executor(this.runTurn);
+    else this.immediate = setImmediate(this.runTurn);
   }
 
   get idle(): boolean {
@@ -51,24 +51,26 @@ export class Dispatcher {
    * Runs the scheduled turn at the end of the current task (a microtask) rather than on the executor's next
    * turn. For messages that arrive in an I/O callback (remoting): the request is handled and its reply sent
    * before the process goes back to the event loop, where `setImmediate` would first finish the poll phase and
-   * unwind to the check phase (about a third of a remote echo's time in the process, measured). The executor's
-   * turn stays scheduled and finds nothing to do; a turn that leaves work re-arms as usual, so fairness to
-   * timers and I/O is unchanged.
+   * unwind to the check phase (about a third of a remote echo's time in the process, measured). The prompt turn
+   * cancels the `setImmediate` one; a turn that leaves work re-arms as usual, so fairness to timers and I/O is
+   * unchanged. Does nothing with a custom executor.
    */
   runPromptly(): void {
-    if (!this.mayRunPromptly || !this.armed || this.promptQueued) return;
+    if (this.immediate === undefined || this.promptQueued) return;
     this.promptQueued = true;
     queueMicrotask(this.runPromptTurn);
   }
 
   private readonly runPromptTurn = (): void => {
     this.promptQueued = false;
+    const immediate = this.immediate;
+    if (immediate === undefined) return; // nothing armed any more
+    clearImmediate(immediate);
     this.runTurn();
   };
 
   private readonly runTurn = (): void => {
-    // Already run by a prompt turn: the executor's call comes after and finds nothing armed.
-    if (!this.armed) return;
+    this.immediate = undefined;
     this.armed = false;
     this.turns++;
     const budget = this.maxMessagesPerTurn;
@@ -92,10 +94,7 @@ export class Dispatcher {
           this.queue = this.queue.slice(this.head);
           this.head = 0;
         }
-        if (!this.armed) {
-          this.armed = true;
-          this.executor(this.runTurn);
-        }
+        if (!this.armed) this.arm();
       }
     }
   };
