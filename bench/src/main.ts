@@ -64,6 +64,8 @@ async function main(): Promise<void> {
       'cpu-prof': { type: 'string' },
       // Pin each remote case's client and server to one CPU ('same') or two ('apart'); writes nothing unless --write.
       pin: { type: 'string' },
+      // Keep every CPU busy at nice 19 during the remote section (see keep-cpus-awake.ts); writes nothing unless --write.
+      'keep-awake': { type: 'boolean' },
     },
   });
   const onlyScenarios = list(values.scenario);
@@ -76,8 +78,9 @@ async function main(): Promise<void> {
     await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
   if (only === undefined || only === 'remote')
     await runRemote(
-      { cpuProfDir: values['cpu-prof'], pin: pinMode(values.pin) },
-      values.write ?? (values['cpu-prof'] === undefined && values.pin === undefined),
+      { cpuProfDir: values['cpu-prof'], pin: pinMode(values.pin), keepAwake: values['keep-awake'] },
+      values.write ??
+        (values['cpu-prof'] === undefined && values.pin === undefined && values['keep-awake'] === undefined),
     );
   // The simulation and cluster benches are scripts of their own; each writes its results file.
   if (only === undefined || only === 'sim') runScript('src/sim/simBench.ts');

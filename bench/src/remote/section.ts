@@ -12,6 +12,7 @@ import { type RemoteMeasurements, type SampleStats, summarize } from './measure-
 import type { CaseCommand, CaseReport } from './run-remote-case.js';
 import { PIN_ENV, type PinMode } from './pin-processes.js';
 import { CPU_PROF_ENV, cpuProfArgs } from './server-process.js';
+import { keepCpusAwake } from './keep-cpus-awake.js';
 
 /** Longest a case may take to warm up or to take one sample. */
 const CASE_STEP_TIMEOUT_MS = 60_000;
@@ -213,6 +214,8 @@ export interface RemoteSectionOptions {
   cpuProfDir?: string;
   /** Pin each case's two processes to one CPU or to two (see pin-processes.ts). */
   pin?: PinMode;
+  /** Keep every CPU from halting while the section runs (see keep-cpus-awake.ts). */
+  keepAwake?: boolean;
 }
 
 /** Runs every remote case. */
@@ -221,6 +224,28 @@ export async function runRemoteSection(options: RemoteSectionOptions = {}): Prom
   const machine = describeMachine(['ws', 'cbor-x']);
   const measured = new Map<RemoteCaseName, RemoteMeasurements>();
   const failures: string[] = [];
+  const stopSpinners = options.keepAwake ? keepCpusAwake() : undefined;
+  try {
+    await measureGroups(options, measured, failures);
+  } finally {
+    stopSpinners?.();
+  }
+  const entries: Entry[] = [];
+  for (const spec of rowSpecs) {
+    const measurement = measured.get(spec.case)?.[spec.metric];
+    const baseline = measured.get(spec.baseline)?.[spec.metric]?.value;
+    if (measurement && baseline !== undefined) entries.push({ spec, measurement, baseline });
+  }
+  const seconds = Math.round((Date.now() - began) / 1000);
+  return { rows: entries.map(toRow), table: renderTable(entries), machine, seconds, failures };
+}
+
+/** Measures each group's cases together (see `remoteGroups`) into `measured`; a failed group's into `failures`. */
+async function measureGroups(
+  options: RemoteSectionOptions,
+  measured: Map<RemoteCaseName, RemoteMeasurements>,
+  failures: string[],
+): Promise<void> {
   for (const group of remoteGroups) {
     const processes: CaseProcess[] = [];
     try {
@@ -245,12 +270,4 @@ export async function runRemoteSection(options: RemoteSectionOptions = {}): Prom
       await Promise.all(processes.map((p) => p.stop()));
     }
   }
-  const entries: Entry[] = [];
-  for (const spec of rowSpecs) {
-    const measurement = measured.get(spec.case)?.[spec.metric];
-    const baseline = measured.get(spec.baseline)?.[spec.metric]?.value;
-    if (measurement && baseline !== undefined) entries.push({ spec, measurement, baseline });
-  }
-  const seconds = Math.round((Date.now() - began) / 1000);
-  return { rows: entries.map(toRow), table: renderTable(entries), machine, seconds, failures };
 }
