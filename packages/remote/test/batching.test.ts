@@ -1,11 +1,4 @@
-import {
-  type ActorRef,
-  type ActorSystem,
-  ask,
-  createActorSystem,
-  type DeadLetterEvent,
-  receive,
-} from '@troupe/core';
+import { type ActorRef, ask, createActorSystem, type DeadLetterEvent, receive } from '@troupe/core';
 import {
   type Connection,
   ForwardingConnection,
@@ -38,22 +31,35 @@ class CountingConnection extends ForwardingConnection {
   }
 }
 
-class CountingTransport extends ForwardingTransport {
+/** A transport whose connections are each wrapped by `decorate` (a decorator's connection). */
+class WrappingTransport extends ForwardingTransport {
   constructor(
     inner: Transport,
-    private readonly counts: { sent: number; bytes: number },
+    private readonly decorate: (connection: Connection) => Connection,
   ) {
     super(inner);
   }
   protected wrapConnection(connection: Connection): Connection {
-    return new CountingConnection(connection, this.counts);
+    return this.decorate(connection);
   }
 }
+
+const counting = (inner: Transport, counts: { sent: number; bytes: number }): Transport =>
+  new WrappingTransport(inner, (c) => new CountingConnection(c, counts));
 
 const serialization = () =>
   new Serialization()
     .register(messageType<Note>('test/note'))
     .register(messageType<Question>('test/question'));
+
+/** A node (its system named `name`) on `transport`, with the test's messages registered. */
+function startNode(name: string, transport: Transport): Promise<RemoteNode> {
+  return startRemoting({
+    system: createActorSystem({ name, logLevel: 'off' }),
+    transport,
+    serialization: serialization(),
+  });
+}
 
 describe('batching: what one node tells another in one turn', () => {
   let net: MemoryNetwork;
@@ -68,21 +74,14 @@ describe('batching: what one node tells another in one turn', () => {
 
   async function pair(options: { sender?: MemoryTransportOptions; receiver?: MemoryTransportOptions } = {}) {
     const counts = { sent: 0, bytes: 0 };
-    const sys = (name: string): ActorSystem => createActorSystem({ name, logLevel: 'off' });
-    const receiverSystem = sys('batch');
-    const receiver = await startRemoting({
-      system: receiverSystem,
-      transport: net.transport({ address: 'receiver', ...options.receiver }),
-      serialization: serialization(),
-    });
-    const sender = await startRemoting({
-      system: sys('batch'),
-      transport: new CountingTransport(net.transport({ address: 'sender', ...options.sender }), counts),
-      serialization: serialization(),
-    });
+    const receiver = await startNode('batch', net.transport({ address: 'receiver', ...options.receiver }));
+    const sender = await startNode(
+      'batch',
+      counting(net.transport({ address: 'sender', ...options.sender }), counts),
+    );
     nodes.push(sender, receiver);
     const got: number[] = [];
-    receiverSystem.spawn(
+    receiver.system.spawn(
       receive<Note>((_ctx, m) => void got.push(m.n)),
       'inbox',
     );
@@ -110,16 +109,8 @@ describe('batching: what one node tells another in one turn', () => {
 
   it('sends the replies of one turn to many asks as one message, each to its own ask, without repeating heads', async () => {
     const counts = { sent: 0, bytes: 0 };
-    const asker = await startRemoting({
-      system: createActorSystem({ name: 'batch', logLevel: 'off' }),
-      transport: net.transport({ address: 'asker' }),
-      serialization: serialization(),
-    });
-    const answerer = await startRemoting({
-      system: createActorSystem({ name: 'batch', logLevel: 'off' }),
-      transport: new CountingTransport(net.transport({ address: 'answerer' }), counts),
-      serialization: serialization(),
-    });
+    const asker = await startNode('batch', net.transport({ address: 'asker' }));
+    const answerer = await startNode('batch', counting(net.transport({ address: 'answerer' }), counts));
     nodes.push(asker, answerer);
     answerer.system.spawn(
       receive<Question>((_ctx, q) => q.replyTo.tell({ type: 'test/note', n: q.n * 10, text: '' })),
@@ -213,32 +204,18 @@ describe('promptness: where in the event loop remoting hands messages on', () =>
     }
   }
 
-  class RecordingTransport extends ForwardingTransport {
-    constructor(
-      inner: Transport,
-      private readonly log: string[],
-    ) {
-      super(inner);
-    }
-    protected wrapConnection(connection: Connection): Connection {
-      return new RecordingConnection(connection, this.log);
-    }
-  }
+  const recording = (inner: Transport, log: string[]): Transport =>
+    new WrappingTransport(inner, (c) => new RecordingConnection(c, log));
 
   async function pair() {
     const net = new MemoryNetwork();
     const senderLog: string[] = [];
     const receiverLog: string[] = [];
-    const receiver = await startRemoting({
-      system: createActorSystem({ name: 'prompt', logLevel: 'off' }),
-      transport: new RecordingTransport(net.transport({ address: 'receiver' }), receiverLog),
-      serialization: serialization(),
-    });
-    const sender = await startRemoting({
-      system: createActorSystem({ name: 'prompt', logLevel: 'off' }),
-      transport: new RecordingTransport(net.transport({ address: 'sender' }), senderLog),
-      serialization: serialization(),
-    });
+    const receiver = await startNode(
+      'prompt',
+      recording(net.transport({ address: 'receiver' }), receiverLog),
+    );
+    const sender = await startNode('prompt', recording(net.transport({ address: 'sender' }), senderLog));
     nodes.push(sender, receiver);
     receiver.system.spawn(
       receive<Note>((_ctx, m) => void receiverLog.push(`handled ${m.n}`)),
