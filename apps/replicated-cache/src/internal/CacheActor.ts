@@ -1091,10 +1091,9 @@ class CacheReplica {
   private sendWrite(to: string, id: number, key: string, entry: Entry): void {
     if (to === this.self) {
       // This replica may have granted a lease over the key too: the holder must store the write first.
-      const holder =
-        this.leasesGranted.size > 0 || this.oldLeases.length > 0
-          ? this.refusingHolder(this.self, key, entry.ts, undefined)
-          : undefined;
+      const holder = this.leasesMayRefuse(this.self, undefined)
+        ? this.refusingHolder(this.self, key, entry.ts, undefined)
+        : undefined;
       if (holder !== undefined) return this.onRefused(id, to, holder);
       this.applyWrite(key, entry);
       // Held: this write or a newer version, both applied here, so observed.
@@ -1815,13 +1814,10 @@ class CacheReplica {
 
   private onEntries(msg: AntiEntropyEntries): void {
     const now = this.now;
+    const mayRefuse = this.leasesMayRefuse(msg.from, undefined);
     for (const [key, entry] of msg.entries) {
       // Under another node's lease, what it has not stored waits: the holder's own rounds bring it, or a later one.
-      if (
-        (this.leasesGranted.size > 0 || this.oldLeases.length > 0) &&
-        this.refusingHolder(msg.from, key, entry.ts, undefined) !== undefined
-      )
-        continue;
+      if (mayRefuse && this.refusingHolder(msg.from, key, entry.ts, undefined) !== undefined) continue;
       this.hlc.observe(entry.ts);
       if (this.store.apply(key, entry, now) === 'applied') this.counters.antiEntropyRepairs++;
     }
