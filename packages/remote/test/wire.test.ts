@@ -1,5 +1,5 @@
 import { BaseRef, createSeededRandom, type SysMsg } from '@troupe/core';
-import { Encoder } from 'cbor-x';
+import { Decoder, Encoder, Tag, decode as cborxDecode, encode as cborxEncode } from 'cbor-x';
 import { MalformedMessageError, UnregisteredMessageError } from '../src';
 import {
   decodeEnvelopes,
@@ -562,5 +562,131 @@ describe('transport messages of many envelopes', () => {
     const two = Buffer.concat([Buffer.from(user({ n: 1 })), again({ n: 2 })]);
     malformed(two);
     malformed(Buffer.alloc(0));
+  });
+});
+
+describe('reading untrusted bytes', () => {
+  /** [0, '', '/a', 'm', ... : a user envelope's head, its payload to follow. */
+  const HEAD = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d];
+  const withPayload = (...payload: number[]) => new Uint8Array([...HEAD, ...payload]);
+
+  it('reads any plain value cbor-x writes (valid UTF-8 strings) as cbor-x itself reads it', () => {
+    const random = createSeededRandom(11);
+    const int = (n: number) => Math.floor(random.next() * n);
+    const text = (): string => {
+      const units: string[] = [];
+      const length = [0, 1, 5, 23, 24, 25, 40, 300][int(8)];
+      for (let i = 0; i < length; i++) {
+        const kind = int(4);
+        if (kind === 0)
+          units.push(String.fromCodePoint(0x1f600 + int(50))); // astral: 4 bytes
+        else if (kind === 1)
+          units.push(String.fromCharCode(0xe0 + int(30))); // 2 bytes
+        else if (kind === 2)
+          units.push(String.fromCharCode(0x4e00 + int(500))); // 3 bytes
+        else units.push(String.fromCharCode(0x61 + int(26)));
+      }
+      return units.join('');
+    };
+    const number = (): number | bigint => {
+      switch (int(6)) {
+        case 0:
+          return int(2 ** 16) - 2 ** 15;
+        case 1:
+          return int(2 ** 32) * (int(2) ? 1 : -1);
+        case 2:
+          return (random.next() - 0.5) * 10 ** int(300);
+        case 3:
+          return BigInt(int(2 ** 32)) * BigInt(int(2 ** 31)) * (int(2) ? 1n : -1n);
+        case 4:
+          return [NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER, Number.MIN_VALUE][int(5)];
+        default:
+          return int(24);
+      }
+    };
+    const value = (depth: number): unknown => {
+      switch (depth > 4 ? int(4) : int(7)) {
+        case 0:
+          return text();
+        case 1:
+          return number();
+        case 2:
+          return [true, false, null, undefined][int(4)];
+        case 3:
+          return Uint8Array.from({ length: int(30) }, () => int(256));
+        case 4:
+          return Array.from({ length: int(6) }, () => value(depth + 1));
+        default:
+          return Object.fromEntries(Array.from({ length: int(6) }, () => [text() || 'k', value(depth + 1)]));
+      }
+    };
+    const reference = new Decoder({ useRecords: false, mapsAsObjects: true });
+    for (let i = 0; i < 2000; i++) {
+      const bytes = raw.encode([0, 'inc', '/user/a', 'm', value(0)]);
+      expect(payloadOf(bytes)).toEqual((reference.decode(bytes) as unknown[])[4]);
+    }
+  });
+
+  it('reads many short strings whose cache slots collide, each as itself, again and again', () => {
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 5000; i++) many[`k${i}`] = `v${i * 7}`;
+    const bytes = raw.encode([0, 'inc', '/user/a', 'm', many]);
+    for (let round = 0; round < 3; round++) expect(payloadOf(bytes)).toEqual(many);
+    // The same bytes at a slot another string took meanwhile.
+    expect(payloadOf(raw.encode([0, 'inc', '/user/a', 'm', { k1: 'v7' }]))).toEqual({ k1: 'v7' });
+  });
+
+  it('refuses every truncation of an envelope without handing anything over', () => {
+    const own = new FakeRef(SELF, '/temp/$1', 'self');
+    const bytes = Buffer.from(
+      user({
+        type: 'x',
+        n: 2 ** 40,
+        list: [1, 'two', 3n],
+        own,
+        bytes: new Uint8Array(30),
+        text: 'é'.repeat(30),
+      }),
+    );
+    for (let length = 1; length < bytes.length; length++) {
+      expect(() =>
+        decodeEnvelopes(bytes.subarray(0, length), refs, () => {
+          throw new Error(`handed over an envelope cut at ${length}`);
+        }),
+      ).toThrow(MalformedMessageError);
+    }
+  });
+
+  it('refuses reserved heads, and integers, byte strings and tags of indefinite length', () => {
+    for (const payload of [
+      [0x1c], // reserved
+      [0x1d],
+      [0x1e],
+      [0x1f], // an unsigned integer of indefinite length
+      [0x3f], // a negative one
+      [0x5f, 0x41, 0x61, 0xff], // an indefinite byte string
+      [0xdc, 0x01], // a reserved tag head
+      [0xdf, 0x01],
+      [0xfc], // a reserved simple head
+      [0x9f, 0x01], // an indefinite array with no break
+      [0xbf, 0x61, 0x61], // an indefinite map cut after a key
+    ]) {
+      malformed(withPayload(...payload));
+    }
+  });
+
+  it('reads nesting as deep as the writer writes it, and no deeper', () => {
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 65; i++) deep = [deep];
+    expect(payloadOf(user(deep))).toEqual(deep);
+    refusedToEncode([deep]);
+    malformed(raw.encode([0, '', '/user/a', 'm', [deep]]));
+  });
+
+  it('leaves cbor-x as it found it for the rest of the process: its tags and bignums decode as before', () => {
+    const ref = cborxDecode(Uint8Array.from([0xd9, 0x9c, 0x41, 0x81, 0x62, 0x2f, 0x61])) as Tag;
+    expect(ref).toBeInstanceOf(Tag);
+    expect(ref.value).toEqual(['/a']);
+    expect(cborxDecode(cborxEncode(2n ** 70n))).toBe(2n ** 70n);
   });
 });

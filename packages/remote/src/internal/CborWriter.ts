@@ -22,7 +22,7 @@ const KEEP_BYTES = 256 * 1024;
  * enumerable fields, as cbor-x would send them); dates, sets, regexps, errors, promises and typed arrays other
  * than bytes have no plain form anyone could read, and are refused.
  *
- * Why not cbor-x's encoder, which the decoding side still uses: a message was walked twice (once to check it,
+ * Why not cbor-x's encoder (see `CborReader` for its decoder): a message was walked twice (once to check it,
  * once by cbor-x), and cbor-x's array loop, once it has met an array of small integers (any list of ids), boxes
  * every element of every array it writes after that: about 50 bytes of garbage per element, the largest
  * allocation of a cache coordinator. The bytes are the same CBOR: numbers as cbor-x writes them (integers up to
