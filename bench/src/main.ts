@@ -107,7 +107,14 @@ async function runRemote(options: RemoteSectionOptions, write: boolean): Promise
     process.exitCode = 1;
   } else if (write) {
     const stamp = new Date().toISOString().slice(0, 10);
-    const body = `Measured ${stamp} on ${machine}; the section took ${seconds} s.\n\n${table}`;
+    // A diagnostic run that is recorded says so: its figures are not those of a plain run.
+    const how = [
+      options.keepAwake ? 'every CPU kept awake (`--keep-awake`)' : '',
+      options.pin ? `client and server pinned (\`--pin ${options.pin}\`)` : '',
+      cpuProfDir ? 'both processes profiled (`--cpu-prof`)' : '',
+    ].filter((s) => s !== '');
+    const under = how.length > 0 ? `, with ${how.join(' and ')}` : '';
+    const body = `Measured ${stamp} on ${machine}${under}; the section took ${seconds} s.\n\n${table}`;
     await writeSection(REMOTE_RESULTS, rows, REMOTE_START, REMOTE_END, body);
   }
 }
