@@ -66,6 +66,9 @@ async function main(): Promise<void> {
       pin: { type: 'string' },
       // Keep every CPU busy at nice 19 during the remote section (see keep-cpus-awake.ts); writes nothing unless --write.
       'keep-awake': { type: 'boolean' },
+      // NAME=VALUE: also measure every Troupe remote case with this environment variable set, interleaved with
+      // the others (an A/B in one run; see bench/README.md); writes nothing unless --write.
+      variant: { type: 'string' },
     },
   });
   const onlyScenarios = list(values.scenario);
@@ -78,15 +81,31 @@ async function main(): Promise<void> {
     await runCore(onlyScenarios, onlyContenders, values.write ?? !filtered);
   if (only === undefined || only === 'remote')
     await runRemote(
-      { cpuProfDir: values['cpu-prof'], pin: pinMode(values.pin), keepAwake: values['keep-awake'] },
+      {
+        cpuProfDir: values['cpu-prof'],
+        pin: pinMode(values.pin),
+        keepAwake: values['keep-awake'],
+        variant: variantOf(values.variant),
+      },
       values.write ??
-        (values['cpu-prof'] === undefined && values.pin === undefined && values['keep-awake'] === undefined),
+        (values['cpu-prof'] === undefined &&
+          values.pin === undefined &&
+          values['keep-awake'] === undefined &&
+          values.variant === undefined),
     );
   // The simulation and cluster benches are scripts of their own; each writes its results file.
   if (only === undefined || only === 'sim') runScript('src/sim/simBench.ts');
   if (only === undefined || only === 'cluster') runScript('src/cluster/clusterBench.ts');
   if (only === undefined || only === 'cache') runScript('src/cache/cacheBench.ts');
   if (only === undefined || only === 'leader') runScript('src/leader/leaderBench.ts');
+}
+
+/** `--variant NAME=VALUE`. */
+function variantOf(arg: string | undefined): RemoteSectionOptions['variant'] {
+  if (arg === undefined) return undefined;
+  const at = arg.indexOf('=');
+  if (at <= 0) throw new Error(`--variant NAME=VALUE, not ${arg}`);
+  return { name: arg.slice(0, at), value: arg.slice(at + 1) };
 }
 
 function runScript(file: string): void {
@@ -112,6 +131,7 @@ async function runRemote(options: RemoteSectionOptions, write: boolean): Promise
       options.keepAwake ? 'every CPU kept awake (`--keep-awake`)' : '',
       options.pin ? `client and server pinned (\`--pin ${options.pin}\`)` : '',
       cpuProfDir ? 'both processes profiled (`--cpu-prof`)' : '',
+      options.variant ? `a variant measured alongside (\`--variant ${options.variant.name}\`)` : '',
     ].filter((s) => s !== '');
     const under = how.length > 0 ? `, with ${how.join(' and ')}` : '';
     const body = `Measured ${stamp} on ${machine}${under}; the section took ${seconds} s.\n\n${table}`;

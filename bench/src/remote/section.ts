@@ -94,7 +94,8 @@ class CaseProcess {
   private failure: Error | undefined;
 
   private constructor(
-    readonly name: RemoteCaseName,
+    /** The case, or the case and `+variant` when it runs with `--variant`'s environment variable. */
+    readonly name: string,
     private readonly child: ChildProcess,
   ) {
     child.on('message', (r: CaseReport) => this.replies.shift()?.(r));
@@ -107,20 +108,29 @@ class CaseProcess {
     });
   }
 
-  /** Forks the case and resolves once it has connected and warmed up. */
-  static async start(name: RemoteCaseName, options: RemoteSectionOptions): Promise<CaseProcess> {
+  /**
+   * Forks the case and resolves once it has connected and warmed up; `variant`: with `--variant`'s environment
+   * variable, in both of its processes (the server inherits the client's environment).
+   */
+  static async start(
+    name: RemoteCaseName,
+    options: RemoteSectionOptions,
+    variant = false,
+  ): Promise<CaseProcess> {
     const { cpuProfDir, pin } = options;
+    const label = variant ? `${name}+variant` : name;
     const child = fork(join(__dirname, 'run-remote-case.ts'), [name], {
-      execArgv: ['--import', 'tsx', ...cpuProfArgs(cpuProfDir, `${name}-client`)],
+      execArgv: ['--import', 'tsx', ...cpuProfArgs(cpuProfDir, `${label}-client`)],
       cwd: join(__dirname, '..', '..'),
       env: {
         ...process.env,
         ...(cpuProfDir ? { [CPU_PROF_ENV]: cpuProfDir } : {}),
         ...(pin ? { [PIN_ENV]: pin } : {}),
+        ...(variant && options.variant ? { [options.variant.name]: options.variant.value } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const cp = new CaseProcess(name, child);
+    const cp = new CaseProcess(label, child);
     await cp.next(undefined);
     return cp;
   }
@@ -216,6 +226,11 @@ export interface RemoteSectionOptions {
   pin?: PinMode;
   /** Keep every CPU from halting while the section runs (see keep-cpus-awake.ts). */
   keepAwake?: boolean;
+  /**
+   * An A/B in one run: every Troupe case is also measured with this environment variable set (code under test
+   * reads it), its samples interleaved with the others of its group; printed only, never a row.
+   */
+  variant?: { name: string; value: string };
 }
 
 /** Runs every remote case. */
@@ -249,19 +264,23 @@ async function measureGroups(
   for (const group of remoteGroups) {
     const processes: CaseProcess[] = [];
     try {
-      for (const name of group) processes.push(await CaseProcess.start(name, options));
-      const samples = new Map<RemoteCaseName, SampleStats[]>(group.map((name) => [name, []]));
+      for (const name of group) {
+        processes.push(await CaseProcess.start(name, options));
+        if (options.variant && name.startsWith('troupe-'))
+          processes.push(await CaseProcess.start(name, options, true));
+      }
+      const samples = new Map<string, SampleStats[]>(processes.map((p) => [p.name, []]));
       const rounds = findRemoteCase(group[0]).plan.samples;
       for (let round = 0; round < rounds; round++) {
         for (const p of processes) samples.get(p.name)!.push(await p.sample());
       }
-      for (const name of group) {
-        const result = summarize(samples.get(name)!);
-        measured.set(name, result);
+      for (const [label, taken] of samples) {
+        const result = summarize(taken);
+        if (!label.endsWith('+variant')) measured.set(label as RemoteCaseName, result);
         const summary = Object.entries(result)
           .map(([metric, m]) => `${metric} ${m.value.toFixed(metric === 'throughput' ? 0 : 1)}`)
           .join(', ');
-        console.log(`remote/${name.padEnd(21)} ${summary}`);
+        console.log(`remote/${label.padEnd(21)} ${summary}`);
       }
     } catch (err) {
       failures.push(...group);
