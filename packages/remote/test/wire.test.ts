@@ -216,6 +216,10 @@ const user = (payload: unknown, path = '/user/y', manifest = 'm') =>
 const payloadOf = (bytes: Uint8Array): unknown =>
   (decodeEnvelope(Buffer.from(bytes), refs) as { payload: unknown }).payload;
 
+/** `[0, '', '/a', 'm', ` by hand: a user envelope's head, its payload to follow. */
+const HEAD = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d];
+const withPayload = (...payload: number[]) => new Uint8Array([...HEAD, ...payload]);
+
 function refusedToEncode(payload: unknown): void {
   expect(() => user(payload)).toThrow(UnregisteredMessageError);
 }
@@ -333,18 +337,11 @@ describe('values in messages', () => {
     const payload = { type: 'hi', single: Math.fround(3.14159), double: 0.1, list: [1, 'two'], text: 'déjà' };
     const decoded = payloadOf(raw.encode([0, '', '/user/a', 'hi', payload])) as typeof payload;
     expect(decoded).toEqual(payload);
-    expect(
-      payloadOf(new Uint8Array([0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d, 0xf9, 0x3c, 0x00])),
-    ).toBe(1); // a half float
-    expect(
-      payloadOf(
-        new Uint8Array([0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d, 0xfa, 0x3f, 0xc0, 0x00, 0x00]),
-      ),
-    ).toBe(1.5); // a single float
+    expect(payloadOf(withPayload(0xf9, 0x3c, 0x00))).toBe(1); // a half float
+    expect(payloadOf(withPayload(0xfa, 0x3f, 0xc0, 0x00, 0x00))).toBe(1.5); // a single float
   });
 
   it('refuses tags other than refs, shared values, simple values, indefinite strings and trailing bytes', () => {
-    const head = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d]; // [0, '', '/a', 'm', ...
     for (const payload of [
       [0x7f, 0x61, 0x61, 0xff], // indefinite string
       [0xc1, 0x01], // a date
@@ -364,16 +361,15 @@ describe('values in messages', () => {
       [0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], // an array longer than anything
       [0x82, 0xd8, 0x1c, 0x81, 0x01, 0xd8, 0x1d, 0x00], // a value and a reference to it
     ]) {
-      malformed(new Uint8Array([...head, ...payload]));
+      malformed(withPayload(...payload));
     }
   });
 
   it('accepts indefinite-length arrays and maps, as any CBOR decoder does', () => {
-    const head = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d];
-    expect(payloadOf(new Uint8Array([...head, 0x9f, 0x01, 0xff]))).toEqual([1]);
-    expect(payloadOf(new Uint8Array([...head, 0xbf, 0x61, 0x61, 0x01, 0xff]))).toEqual({ a: 1 });
+    expect(payloadOf(withPayload(0x9f, 0x01, 0xff))).toEqual([1]);
+    expect(payloadOf(withPayload(0xbf, 0x61, 0x61, 0x01, 0xff))).toEqual({ a: 1 });
     // An indefinite map goes through the same key check.
-    malformed(new Uint8Array([...head, 0xbf, 0x69, ...Buffer.from('__proto__'), 0x01, 0xff]));
+    malformed(withPayload(0xbf, 0x69, ...Buffer.from('__proto__'), 0x01, 0xff));
   });
 
   it('keeps a key named __proto_ as it is, and refuses __proto__ rather than renaming it', () => {
@@ -387,7 +383,7 @@ describe('values in messages', () => {
     bignum[0] = 0xc2;
     bignum[1] = 0x5a;
     bignum.writeUInt32BE(n, 2);
-    malformed(Buffer.concat([Buffer.from([0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d]), bignum]));
+    malformed(Buffer.concat([Buffer.from(HEAD), bignum]));
   });
 
   it('accepts one ref twice in a message even when the node hands out one object for it', () => {
@@ -566,10 +562,6 @@ describe('transport messages of many envelopes', () => {
 });
 
 describe('reading untrusted bytes', () => {
-  /** [0, '', '/a', 'm', ... : a user envelope's head, its payload to follow. */
-  const HEAD = [0x85, 0x00, 0x60, 0x62, 0x2f, 0x61, 0x61, 0x6d];
-  const withPayload = (...payload: number[]) => new Uint8Array([...HEAD, ...payload]);
-
   it('reads any plain value cbor-x writes (valid UTF-8 strings) as cbor-x itself reads it', () => {
     const random = createSeededRandom(11);
     const int = (n: number) => Math.floor(random.next() * n);

@@ -103,13 +103,9 @@ export class CborReader {
 
   /** A text string of at most `max` characters; throws with `what` for anything else. */
   string(what: string, max: number): string {
-    const b = this.pos < this.end ? this.src[this.pos]! : 0;
-    if (b >> 5 !== 3 || (b & 31) === 31)
-      throw new MalformedMessageError(`${what} is not a string of at most ${max}`);
-    this.pos++;
-    const n = this.argument(b & 31);
+    const n = this.textHead();
     // UTF-8 takes at least a byte per UTF-16 unit, so the string is no shorter than n / 3 units.
-    if (n > max * 3) throw new MalformedMessageError(`${what} is not a string of at most ${max}`);
+    if (n < 0 || n > max * 3) throw new MalformedMessageError(`${what} is not a string of at most ${max}`);
     const s = this.text(n);
     if (s.length > max) throw new MalformedMessageError(`${what} is not a string of at most ${max}`);
     return s;
@@ -183,9 +179,9 @@ export class CborReader {
   }
 
   private key(): string {
-    const b = this.byte();
-    if (b >> 5 !== 3 || (b & 31) === 31) throw new MalformedMessageError('object keys must be strings');
-    const k = this.text(this.argument(b & 31));
+    const n = this.textHead();
+    if (n < 0) throw new MalformedMessageError('object keys must be strings');
+    const k = this.text(n);
     if (k === '__proto__' || k === 'constructor' || k === 'prototype')
       throw new MalformedMessageError(`forbidden key ${k}`);
     return k;
@@ -246,6 +242,15 @@ export class CborReader {
     const lo = this.src.readUInt32BE(this.pos + 4);
     this.pos += 8;
     return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** The byte length of the definite-length text string that comes next, or -1 (nothing read) for anything else. */
+  private textHead(): number {
+    if (this.pos >= this.end) this.truncated();
+    const b = this.src[this.pos]!;
+    if (b >> 5 !== 3 || (b & 31) === 31) return -1;
+    this.pos++;
+    return this.argument(b & 31);
   }
 
   /** UTF-8 text of `n` bytes (lone surrogates and bad sequences become U+FFFD, as in any UTF-8 decoder). */
