@@ -94,14 +94,15 @@ class CaseProcess {
   private failure: Error | undefined;
 
   private constructor(
-    /** The case, or the case and `+variant` when it runs with `--variant`'s environment variable. */
-    readonly name: string,
+    readonly name: RemoteCaseName,
+    /** Run with `--variant`'s environment variable: printed, never a row. */
+    readonly variant: boolean,
     private readonly child: ChildProcess,
   ) {
     child.on('message', (r: CaseReport) => this.replies.shift()?.(r));
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
-        this.failure ??= new Error(`${name}: exited (${signal ?? code}) unasked`);
+        this.failure ??= new Error(`${this.label}: exited (${signal ?? code}) unasked`);
         for (const reply of this.replies.splice(0)) reply({ type: 'ready' });
         resolve();
       });
@@ -117,10 +118,12 @@ class CaseProcess {
     options: RemoteSectionOptions,
     variant = false,
   ): Promise<CaseProcess> {
-    const { cpuProfDir, pin } = options;
-    const label = variant ? `${name}+variant` : name;
+    const { pin } = options;
+    // A variant's profiles go under DIR/variant, with the same names as the case's own.
+    const cpuProfDir =
+      options.cpuProfDir && variant ? join(options.cpuProfDir, 'variant') : options.cpuProfDir;
     const child = fork(join(__dirname, 'run-remote-case.ts'), [name], {
-      execArgv: ['--import', 'tsx', ...cpuProfArgs(cpuProfDir, `${label}-client`)],
+      execArgv: ['--import', 'tsx', ...cpuProfArgs(cpuProfDir, `${name}-client`)],
       cwd: join(__dirname, '..', '..'),
       env: {
         ...process.env,
@@ -130,14 +133,18 @@ class CaseProcess {
       },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const cp = new CaseProcess(label, child);
+    const cp = new CaseProcess(name, variant, child);
     await cp.next(undefined);
     return cp;
   }
 
+  get label(): string {
+    return this.variant ? `${this.name}+variant` : this.name;
+  }
+
   async sample(): Promise<SampleStats> {
     const r = await this.next({ type: 'sample' });
-    if (r.type !== 'sample') throw new Error(`${this.name}: no sample`);
+    if (r.type !== 'sample') throw new Error(`${this.label}: no sample`);
     return r.stats;
   }
 
@@ -155,7 +162,7 @@ class CaseProcess {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.failure = new Error(`${this.name}: no answer in ${CASE_STEP_TIMEOUT_MS} ms`);
+        this.failure = new Error(`${this.label}: no answer in ${CASE_STEP_TIMEOUT_MS} ms`);
         // SIGTERM, not SIGKILL: the client's server notices its parent is gone and exits.
         this.child.kill('SIGTERM');
       }, CASE_STEP_TIMEOUT_MS);
@@ -269,18 +276,18 @@ async function measureGroups(
         if (options.variant && name.startsWith('troupe-'))
           processes.push(await CaseProcess.start(name, options, true));
       }
-      const samples = new Map<string, SampleStats[]>(processes.map((p) => [p.name, []]));
+      const samples = new Map<CaseProcess, SampleStats[]>(processes.map((p) => [p, []]));
       const rounds = findRemoteCase(group[0]).plan.samples;
       for (let round = 0; round < rounds; round++) {
-        for (const p of processes) samples.get(p.name)!.push(await p.sample());
+        for (const p of processes) samples.get(p)!.push(await p.sample());
       }
-      for (const [label, taken] of samples) {
+      for (const [p, taken] of samples) {
         const result = summarize(taken);
-        if (!label.endsWith('+variant')) measured.set(label as RemoteCaseName, result);
+        if (!p.variant) measured.set(p.name, result);
         const summary = Object.entries(result)
           .map(([metric, m]) => `${metric} ${m.value.toFixed(metric === 'throughput' ? 0 : 1)}`)
           .join(', ');
-        console.log(`remote/${label.padEnd(21)} ${summary}`);
+        console.log(`remote/${p.label.padEnd(21)} ${summary}`);
       }
     } catch (err) {
       failures.push(...group);
